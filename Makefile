@@ -1,0 +1,53 @@
+# Two commands do all the set-up on a fresh machine with Python 3.10+ and make:
+#   make demo   an edit on the embedded emulator (no key, no network)
+#   make test   lint, format check, type check and the whole test suite
+# uv is used when it is on PATH; otherwise it is installed into .tools/ from PyPI.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION ?= 0.13.8
+TOOLS := .tools
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON ?= $(shell command -v $(PYTHON))
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(TOOLS)/bin/uv
+endif
+RUN := $(UV) run --no-sync
+
+.PHONY: all sync test lint typecheck pytest demo bench clean
+
+all: test
+
+$(TOOLS)/bin/uv:
+	@echo "uv not found: installing uv $(UV_VERSION) into $(TOOLS)/"
+	@if $(PYTHON) -m venv $(TOOLS) 2>/dev/null; then \
+	  $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; \
+	else \
+	  rm -rf $(TOOLS); \
+	  $(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS)/pkgs "uv==$(UV_VERSION)" \
+	    && mkdir -p $(TOOLS)/bin && ln -sf ../pkgs/bin/uv $(TOOLS)/bin/uv; \
+	fi
+
+sync: $(UV)
+	$(UV) sync --all-packages --locked --quiet
+
+lint: sync
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: sync
+	$(RUN) mypy
+
+pytest: sync
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+demo: sync
+	$(RUN) videoedit-emulator demo
+
+clean:
+	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache build dist

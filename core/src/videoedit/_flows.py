@@ -1,0 +1,395 @@
+"""Every client operation written once, as a generator of I/O actions.
+
+A flow yields :class:`Transmit`, :class:`StreamTo` and :class:`Sleep` actions and receives
+their results (or has their exceptions thrown into it). :class:`~videoedit.Client` drives the
+flows with blocking calls and :class:`~videoedit.AsyncClient` with awaited ones, so retry,
+polling, upload and download logic exist exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+import uuid
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+
+from videoedit.errors import (
+    DownloadError,
+    InvalidRequestError,
+    RateLimitError,
+    ServiceError,
+    TaskCanceledError,
+    TaskFailedError,
+    TaskNotFoundError,
+    TransportError,
+    VideoEditError,
+    WaitTimeoutError,
+)
+from videoedit.events import EventKind, TaskEvent
+from videoedit.plugins import PluginHost
+from videoedit.policy import PollSchedule, RetryPolicy
+from videoedit.provider import Call, ListQuery, Provider, Retry, Uploader
+from videoedit.requests import EditRequest
+from videoedit.task import Task, TaskPage, TaskStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transmit:
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class StreamTo:
+    """Send ``request`` and, on a 2xx answer, write its body into ``sink``."""
+
+    request: httpx.Request
+    sink: IO[bytes]
+
+
+@dataclass(frozen=True)
+class Streamed:
+    response: httpx.Response
+    written: int
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+Action = Transmit | StreamTo | Sleep
+Flow = Generator[Action, Any, T]
+EventCallback = Callable[[TaskEvent], None]
+
+#: Exceptions after which the request certainly never reached the server.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class Operations:
+    """The shared brain of both clients. Holds no socket; see the module docstring."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        plugins: PluginHost,
+        poll: PollSchedule,
+        retry: RetryPolicy,
+        uploader: Uploader | None,
+        on_event: EventCallback | None,
+    ) -> None:
+        self.provider = provider
+        self.plugins = plugins
+        self.poll = poll
+        self.retry = retry
+        self.uploader = uploader if uploader is not None else provider.uploader()
+        self.on_event = on_event
+        self.rng = random.Random()
+
+    # -- events ---------------------------------------------------------------------------
+    def emit(self, kind: EventKind, callback: EventCallback | None = None, **fields: Any) -> None:
+        event = TaskEvent(kind=kind, provider=self.provider.id, **fields)
+        self.plugins.emit(event)
+        for cb in (self.on_event, callback):
+            if cb is not None:
+                cb(event)
+
+    # -- one call, with retries --------------------------------------------------------------
+    def send(self, call: Call, task_id: str | None = None) -> Flow[httpx.Response]:
+        """Send a call, retrying as its :class:`Retry` mode allows; return the 2xx response."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response: httpx.Response = yield Transmit(call.request)
+            except httpx.TransportError as exc:
+                unsent = isinstance(exc, _UNSENT)
+                may_retry = call.retry is Retry.IDEMPOTENT or (
+                    call.retry is Retry.UNSENT_ONLY and unsent
+                )
+                if not may_retry or attempt >= self.retry.max_attempts:
+                    raise self._transport_error(call, exc, unsent, task_id) from exc
+                delay = self.retry.delay(attempt, rng=self.rng)
+                self.emit(EventKind.RETRYING, attempt=attempt, delay=delay, error=_describe(exc))
+                yield Sleep(delay)
+                continue
+            if response.is_success:
+                return response
+            error = self.provider.parse_error(response)
+            if task_id and error.task_id is None:
+                error.task_id = task_id
+            wait = self._retry_delay(call, response, error, attempt)
+            if wait is None:
+                raise error
+            self.emit(EventKind.RETRYING, attempt=attempt, delay=wait, error=type(error).__name__)
+            yield Sleep(wait)
+
+    def _retry_delay(
+        self, call: Call, response: httpx.Response, error: VideoEditError, attempt: int
+    ) -> float | None:
+        if attempt >= self.retry.max_attempts or call.retry is Retry.NEVER:
+            return None
+        if isinstance(error, RateLimitError):
+            if error.retry_after is not None and error.retry_after > self.retry.max_retry_after:
+                return None
+            return self.retry.delay(attempt, error.retry_after, rng=self.rng)
+        idempotent_failure = isinstance(error, ServiceError) and (
+            response.status_code in self.retry.retry_statuses
+        )
+        if call.retry is Retry.IDEMPOTENT and idempotent_failure:
+            from videoedit.provider import parse_retry_after
+
+            return self.retry.delay(
+                attempt, parse_retry_after(response.headers.get("Retry-After")), self.rng
+            )
+        return None
+
+    def _transport_error(
+        self, call: Call, exc: Exception, unsent: bool, task_id: str | None
+    ) -> TransportError:
+        method, url = call.request.method, call.request.url.copy_with(query=None)
+        if call.retry is Retry.UNSENT_ONLY and not unsent:
+            return TransportError(
+                f"{method} {url} failed after it may have reached the service ({_describe(exc)}); "
+                "it was not repeated, so that the same edit is never submitted twice",
+                provider=self.provider.id,
+                maybe_submitted=True,
+                hint="list recent tasks (client.list()) to see whether it was created",
+            )
+        return TransportError(
+            f"{method} {url} failed: {_describe(exc)}",
+            provider=self.provider.id,
+            task_id=task_id,
+        )
+
+    def _calls(self, flow: Generator[Call, httpx.Response, T]) -> Flow[T]:
+        """Drive a generator of :class:`Call` (an uploader) through :meth:`send`."""
+        try:
+            call = next(flow)
+            while True:
+                response = yield from self.send(call)
+                call = flow.send(response)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    # -- operations ---------------------------------------------------------------------------
+    def upload_local_files(
+        self, request: EditRequest, callback: EventCallback | None
+    ) -> Flow[EditRequest]:
+        local = request.local_files()
+        if not local:
+            return request
+        if self.uploader is None:
+            field_name = next(iter(local))
+            raise InvalidRequestError(
+                f"{field_name}: {str(local[field_name])!r} is a local file, and provider "
+                f"{self.provider.id!r} has no upload API. Pass an http(s) URL (or a data: URI "
+                "for images), or give the client an uploader (Client(..., uploader=...))",
+                field=field_name,
+                rule="local files need an uploader on this provider",
+                provider=self.provider.id,
+            )
+        urls: dict[str, str] = {}
+        for key, path in local.items():
+            urls[key] = yield from self._calls(self.uploader.upload(path, model=request.model))
+            self.emit(EventKind.UPLOADED, callback, detail=f"{key} -> {urls[key]}")
+        return request.with_media(urls)
+
+    def submit(self, request: EditRequest, callback: EventCallback | None = None) -> Flow[Task]:
+        if not isinstance(request, EditRequest):
+            raise InvalidRequestError(
+                f"request must be an EditRequest such as videoedit.VideoEdit, not {type(request).__name__}",
+                field="request",
+                rule="must be an EditRequest",
+            )
+        request = yield from self.upload_local_files(request, callback)
+        http_request = self.provider.build_create(request)
+        response = yield from self.send(Call(http_request, Retry.UNSENT_ONLY))
+        task = self.provider.parse_create(response)
+        self.emit(EventKind.SUBMITTED, callback, task=task)
+        return task
+
+    def status(self, task_id: str) -> Flow[Task]:
+        response = yield from self.send(Call(self.provider.build_status(task_id)), task_id)
+        return self.provider.parse_status(task_id, response)
+
+    def wait(
+        self,
+        task_id: str,
+        *,
+        timeout: float | None,
+        poll: PollSchedule | None,
+        raise_on_failure: bool,
+        callback: EventCallback | None,
+    ) -> Flow[Task]:
+        started = time.monotonic()
+        gaps = (poll or self.poll).gaps(self.rng)
+        previous: TaskStatus | None = None
+        while True:
+            task = yield from self.status(task_id)
+            elapsed = time.monotonic() - started
+            self.emit(EventKind.POLLED, callback, task=task, elapsed=elapsed)
+            if task.status is not previous:
+                self.emit(EventKind.STATUS_CHANGED, callback, task=task, elapsed=elapsed)
+                previous = task.status
+            if task.is_done:
+                self.emit(EventKind.FINISHED, callback, task=task, elapsed=elapsed)
+                if raise_on_failure:
+                    raise_for_task(task)
+                return task
+            gap = next(gaps)
+            if timeout is not None:
+                remaining = timeout - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise WaitTimeoutError(
+                        f"task {task_id} still {task.status} after {timeout:g} s; it goes on "
+                        "running: wait again with its id to resume",
+                        provider=self.provider.id,
+                        task_id=task_id,
+                        task=task,
+                        code="WaitTimeout",
+                    )
+                gap = min(gap, remaining)
+            yield Sleep(gap)
+
+    def cancel(self, task_id: str) -> Flow[Task]:
+        response = yield from self.send(Call(self.provider.build_cancel(task_id)), task_id)
+        task = self.provider.parse_cancel(task_id, response)
+        if task is None:
+            task = yield from self.status(task_id)
+        return task
+
+    def list(self, query: ListQuery) -> Flow[TaskPage]:
+        response = yield from self.send(Call(self.provider.build_list(query)))
+        return self.provider.parse_list(response)
+
+    def save(self, task: Task, path: Path, callback: EventCallback | None) -> Flow[Path]:
+        """Stream the result to a temporary file beside ``path``, check it, then rename it."""
+        if task.status is not TaskStatus.SUCCEEDED or task.result is None:
+            raise_for_task(task)
+            raise DownloadError(
+                f"task {task.task_id} is {task.status}: there is nothing to save yet",
+                provider=self.provider.id,
+                task_id=task.task_id,
+            )
+        expires = task.result.expires_at
+        if expires is not None and expires <= datetime.now(timezone.utc):
+            raise DownloadError(
+                f"the result link of task {task.task_id} expired at {expires.isoformat()}",
+                provider=self.provider.id,
+                task_id=task.task_id,
+                code="ResultExpired",
+                hint="result links live 24 hours; the edit must be submitted again",
+            )
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        request = self.provider.build_download(task.result.video_url)
+        try:
+            attempt = 0
+            while True:
+                attempt += 1
+                with open(tmp, "wb") as sink:
+                    try:
+                        streamed: Streamed = yield StreamTo(request, sink)
+                        failure = self._check_download(streamed, task)
+                    except httpx.TransportError as exc:
+                        failure = DownloadError(
+                            f"download of task {task.task_id} broke off: {_describe(exc)}",
+                            provider=self.provider.id,
+                            task_id=task.task_id,
+                        )
+                    if failure is None:
+                        sink.flush()
+                        os.fsync(sink.fileno())
+                if failure is None:
+                    os.replace(tmp, path)
+                    self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
+                    return path
+                retryable = (
+                    not isinstance(failure, DownloadError) or failure.code != "ResultUnavailable"
+                )
+                if not retryable or attempt >= self.retry.max_attempts:
+                    raise failure
+                delay = self.retry.delay(attempt, rng=self.rng)
+                self.emit(
+                    EventKind.RETRYING, attempt=attempt, delay=delay, error=type(failure).__name__
+                )
+                yield Sleep(delay)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _check_download(self, streamed: Streamed, task: Task) -> VideoEditError | None:
+        response = streamed.response
+        if response.status_code in (403, 404, 410):
+            return DownloadError(
+                f"the result of task {task.task_id} is no longer available (HTTP "
+                f"{response.status_code}); result links expire after 24 hours",
+                provider=self.provider.id,
+                task_id=task.task_id,
+                status_code=response.status_code,
+                code="ResultUnavailable",
+            )
+        if not response.is_success:
+            return DownloadError(
+                f"download of task {task.task_id} answered HTTP {response.status_code}",
+                provider=self.provider.id,
+                task_id=task.task_id,
+                status_code=response.status_code,
+            )
+        expected = response.headers.get("Content-Length")
+        encoded = response.headers.get("Content-Encoding", "identity") != "identity"
+        if expected is not None and not encoded and int(expected) != streamed.written:
+            return DownloadError(
+                f"download of task {task.task_id} is short: {streamed.written} of {expected} bytes",
+                provider=self.provider.id,
+                task_id=task.task_id,
+                code="ShortRead",
+            )
+        if streamed.written == 0:
+            return DownloadError(
+                f"download of task {task.task_id} is empty",
+                provider=self.provider.id,
+                task_id=task.task_id,
+                code="EmptyResult",
+            )
+        return None
+
+
+def raise_for_task(task: Task) -> None:
+    """Raise the taxonomy's error for a FAILED, CANCELED or UNKNOWN task."""
+    kwargs: dict[str, Any] = {
+        "provider": task.provider,
+        "task_id": task.task_id,
+        "request_id": task.request_id,
+        "code": task.error_code,
+    }
+    if task.status is TaskStatus.FAILED:
+        raise TaskFailedError(
+            f"task {task.task_id} failed: {task.error_message or 'no message'}", task=task, **kwargs
+        )
+    if task.status is TaskStatus.CANCELED:
+        raise TaskCanceledError(f"task {task.task_id} was canceled", task=task, **kwargs)
+    if task.status is TaskStatus.UNKNOWN:
+        kwargs["code"] = kwargs["code"] or "UNKNOWN"
+        raise TaskNotFoundError(
+            f"task {task.task_id} is unknown to {task.provider}: the id is wrong or expired "
+            "(tasks live 24 hours)",
+            **kwargs,
+        )

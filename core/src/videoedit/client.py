@@ -1,0 +1,439 @@
+"""``Client`` and ``AsyncClient``: the only places where videoedit performs I/O.
+
+Both drive the same flows (:mod:`videoedit._flows`); they differ only in how an action is
+carried out: a blocking call or an awaited one.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import time
+from collections.abc import Generator, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from videoedit._flows import Action, EventCallback, Operations, Sleep, Streamed, StreamTo, Transmit
+from videoedit.errors import AuthenticationError, InvalidRequestError
+from videoedit.keys import ApiKey
+from videoedit.plugins import PluginHost, default_host
+from videoedit.policy import PollSchedule, RetryPolicy, is_loopback_url
+from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader
+from videoedit.requests import EditRequest
+from videoedit.task import Task, TaskPage
+
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncClient", "Client"]
+
+T = TypeVar("T")
+TaskRef = Task | str
+
+#: ``wait`` gives up after this many seconds unless told otherwise (vace tasks take 5–10 min).
+DEFAULT_WAIT_TIMEOUT = 30 * 60.0
+CHUNK = 1 << 16
+
+
+class _Default:
+    """Marks an argument left to the client's own setting (``None`` already means "no limit")."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+
+
+def _task_id(task: TaskRef) -> str:
+    if isinstance(task, Task):
+        return task.task_id
+    if isinstance(task, str) and task.strip():
+        return task.strip()
+    raise InvalidRequestError(
+        "task: must be a Task or a non-empty task id", field="task", rule="non-empty id"
+    )
+
+
+def _ssl_context(verify: str | os.PathLike[str] | ssl.SSLContext | None) -> ssl.SSLContext | bool:
+    if verify is None:
+        return True
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if not isinstance(verify, (str, os.PathLike)):
+        raise InvalidRequestError(
+            "verify: TLS verification cannot be turned off; pass a CA bundle path or an "
+            "ssl.SSLContext to trust a private CA",
+            field="verify",
+            rule="a CA bundle path or an ssl.SSLContext",
+        )
+    return ssl.create_default_context(cafile=os.fspath(verify))
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        provider: str | Provider,
+        *,
+        api_key: str | ApiKey | None = None,
+        base_url: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        poll: PollSchedule | None = None,
+        retry: RetryPolicy | None = None,
+        uploader: Uploader | None = None,
+        plugins: PluginHost | None = None,
+        on_event: EventCallback | None = None,
+        wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+    ) -> None:
+        host = plugins or default_host()
+        if isinstance(provider, Provider):
+            self.provider = provider
+        else:
+            info = host.provider(provider)
+            key = ApiKey(api_key) if isinstance(api_key, str) else api_key
+            if key is None:
+                found = next((os.environ[n] for n in info.api_key_env if os.environ.get(n)), None)
+                key = ApiKey(found) if found else None
+            if key is None and info.api_key_env:
+                raise AuthenticationError(
+                    f"no API key for provider {info.id!r}: pass api_key=... or set "
+                    f"{' or '.join(info.api_key_env)}",
+                    provider=info.id,
+                    code="MissingApiKey",
+                )
+            config = ProviderConfig(
+                base_url=base_url or info.base_url,
+                api_key=key,
+                plugins=host,
+                options=dict(options or {}),
+            )
+            self.provider = info.factory(config)
+        if poll is None:
+            poll = (
+                PollSchedule.fast() if is_loopback_url(self.provider.base_url) else PollSchedule()
+            )
+        self.wait_timeout = wait_timeout
+        self._ops = Operations(
+            self.provider, host, poll, retry or RetryPolicy(), uploader, on_event
+        )
+
+    @property
+    def provider_id(self) -> str:
+        return self.provider.id
+
+    @property
+    def base_url(self) -> str:
+        return self.provider.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider.id!r}, base_url={self.provider.base_url!r})"
+
+    def _timeout(self, timeout: float | _Default | None) -> float | None:
+        return self.wait_timeout if isinstance(timeout, _Default) else timeout
+
+
+def _list_query(
+    page: int,
+    page_size: int,
+    status: str | None,
+    model: str | None,
+    start_time: datetime | None,
+    end_time: datetime | None,
+) -> ListQuery:
+    if page < 1 or not 1 <= page_size <= 100:
+        raise InvalidRequestError(
+            "page must be >= 1 and page_size in [1, 100]", field="page_size", rule="1..100"
+        )
+    return ListQuery(page, page_size, status, model, start_time, end_time)
+
+
+class Client(_BaseClient):
+    """A blocking client bound to one provider, one base URL and one key.
+
+    >>> client = Client("dashscope-singapore")                 # key from DASHSCOPE_API_KEY
+    >>> task = client.submit(VideoEdit(video="clip.mp4", prompt="claymation"))
+    >>> client.save(client.wait(task), "out.mp4")
+    """
+
+    def __init__(
+        self,
+        provider: str | Provider,
+        *,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(provider, **kwargs)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            timeout=timeout, verify=_ssl_context(verify), transport=transport, follow_redirects=True
+        )
+
+    # -- the driver ------------------------------------------------------------------------
+    def _run(self, flow: Generator[Action, Any, T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    action = flow.throw(error) if error is not None else flow.send(value)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                value, error = None, None
+                try:
+                    value = self._perform(action)
+                except httpx.RequestError as exc:
+                    error = exc
+        finally:
+            flow.close()
+
+    def _perform(self, action: Action) -> Any:
+        if isinstance(action, Transmit):
+            return self._http.send(action.request)
+        if isinstance(action, StreamTo):
+            response = self._http.send(action.request, stream=True)
+            written = 0
+            try:
+                if response.is_success:
+                    for chunk in response.iter_bytes(CHUNK):
+                        action.sink.write(chunk)
+                        written += len(chunk)
+                else:
+                    response.read()
+            finally:
+                response.close()
+            return Streamed(response, written)
+        time.sleep(action.seconds)
+        return None
+
+    # -- the API -------------------------------------------------------------------------
+    def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
+        """Upload local inputs, create the task, and return it (PENDING, with its id)."""
+        return self._run(self._ops.submit(request, on_event))
+
+    def status(self, task: TaskRef) -> Task:
+        """Poll once."""
+        return self._run(self._ops.status(_task_id(task)))
+
+    def wait(
+        self,
+        task: TaskRef,
+        *,
+        timeout: float | _Default | None = DEFAULT,
+        poll: PollSchedule | None = None,
+        raise_on_failure: bool = True,
+        on_event: EventCallback | None = None,
+    ) -> Task:
+        """Poll until the task ends; raise ``TaskFailedError`` & co. unless told not to.
+
+        ``timeout`` defaults to the client's ``wait_timeout``; ``None`` waits for ever.
+        On timeout, :class:`~videoedit.errors.WaitTimeoutError` carries the task, which goes on.
+        """
+        return self._run(
+            self._ops.wait(
+                _task_id(task),
+                timeout=self._timeout(timeout),
+                poll=poll,
+                raise_on_failure=raise_on_failure,
+                callback=on_event,
+            )
+        )
+
+    def cancel(self, task: TaskRef) -> Task:
+        """Cancel a task (DashScope: PENDING tasks only) and return its new state."""
+        return self._run(self._ops.cancel(_task_id(task)))
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = 10,
+        status: str | None = None,
+        model: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+    ) -> TaskPage:
+        """One page of the account's recent tasks, where the provider offers a listing."""
+        return self._run(
+            self._ops.list(_list_query(page, page_size, status, model, start_time, end_time))
+        )
+
+    def save(
+        self, task: Task, path: str | os.PathLike[str], *, on_event: EventCallback | None = None
+    ) -> Path:
+        """Stream the result to ``path`` atomically: a complete file, or none at all."""
+        return self._run(self._ops.save(task, Path(path), on_event))
+
+    def edit(
+        self,
+        request: EditRequest,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float | _Default | None = DEFAULT,
+        on_event: EventCallback | None = None,
+    ) -> Task:
+        """Submit, wait and (with ``path``) save: the one-shot edit."""
+        task = self.submit(request, on_event=on_event)
+        task = self.wait(task, timeout=timeout, on_event=on_event)
+        if path is not None:
+            self.save(task, path, on_event=on_event)
+        return task
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_BaseClient):
+    """The awaited twin of :class:`Client`: same arguments, same calls, same errors."""
+
+    def __init__(
+        self,
+        provider: str | Provider,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(provider, **kwargs)
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=timeout, verify=_ssl_context(verify), transport=transport, follow_redirects=True
+        )
+
+    async def _run(self, flow: Generator[Action, Any, T]) -> T:
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    action = flow.throw(error) if error is not None else flow.send(value)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                value, error = None, None
+                try:
+                    value = await self._perform(action)
+                except httpx.RequestError as exc:
+                    error = exc
+        finally:
+            flow.close()
+
+    async def _perform(self, action: Action) -> Any:
+        if isinstance(action, Transmit):
+            return await self._http.send(action.request)
+        if isinstance(action, StreamTo):
+            response = await self._http.send(action.request, stream=True)
+            written = 0
+            try:
+                if response.is_success:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        action.sink.write(chunk)
+                        written += len(chunk)
+                else:
+                    await response.aread()
+            finally:
+                await response.aclose()
+            return Streamed(response, written)
+        assert isinstance(action, Sleep)
+        await anyio.sleep(action.seconds)
+        return None
+
+    async def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
+        """Upload local inputs, create the task, and return it (PENDING, with its id)."""
+        return await self._run(self._ops.submit(request, on_event))
+
+    async def status(self, task: TaskRef) -> Task:
+        """Poll once."""
+        return await self._run(self._ops.status(_task_id(task)))
+
+    async def wait(
+        self,
+        task: TaskRef,
+        *,
+        timeout: float | _Default | None = DEFAULT,
+        poll: PollSchedule | None = None,
+        raise_on_failure: bool = True,
+        on_event: EventCallback | None = None,
+    ) -> Task:
+        """Poll until the task ends; see :meth:`Client.wait`."""
+        return await self._run(
+            self._ops.wait(
+                _task_id(task),
+                timeout=self._timeout(timeout),
+                poll=poll,
+                raise_on_failure=raise_on_failure,
+                callback=on_event,
+            )
+        )
+
+    async def cancel(self, task: TaskRef) -> Task:
+        """Cancel a task (DashScope: PENDING tasks only) and return its new state."""
+        return await self._run(self._ops.cancel(_task_id(task)))
+
+    async def list(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = 10,
+        status: str | None = None,
+        model: str | None = None,
+        start_time: datetime | None = None,
+        end_time: datetime | None = None,
+    ) -> TaskPage:
+        """One page of the account's recent tasks, where the provider offers a listing."""
+        return await self._run(
+            self._ops.list(_list_query(page, page_size, status, model, start_time, end_time))
+        )
+
+    async def save(
+        self, task: Task, path: str | os.PathLike[str], *, on_event: EventCallback | None = None
+    ) -> Path:
+        """Stream the result to ``path`` atomically: a complete file, or none at all."""
+        return await self._run(self._ops.save(task, Path(path), on_event))
+
+    async def edit(
+        self,
+        request: EditRequest,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float | _Default | None = DEFAULT,
+        on_event: EventCallback | None = None,
+    ) -> Task:
+        """Submit, wait and (with ``path``) save: the one-shot edit."""
+        task = await self.submit(request, on_event=on_event)
+        task = await self.wait(task, timeout=timeout, on_event=on_event)
+        if path is not None:
+            await self.save(task, path, on_event=on_event)
+        return task
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

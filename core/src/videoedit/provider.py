@@ -1,0 +1,263 @@
+"""The provider contract: sans-I/O translation between requests and HTTP.
+
+A provider builds :class:`httpx.Request` objects and parses :class:`httpx.Response` objects;
+it never sends anything. The client owns every socket, retry and sleep, so one provider
+serves both :class:`~videoedit.Client` and :class:`~videoedit.AsyncClient`, and its tests need
+no server (the design of h11 and friends).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import httpx
+
+from videoedit.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServiceError,
+    TaskNotFoundError,
+    UnsupportedOperationError,
+    VideoEditError,
+)
+from videoedit.keys import ApiKey
+from videoedit.task import Task, TaskPage
+
+if TYPE_CHECKING:
+    from videoedit.hookspecs import EncodeContext
+    from videoedit.plugins import PluginHost
+    from videoedit.requests import EditRequest
+
+__all__ = [
+    "Call",
+    "ListQuery",
+    "Provider",
+    "ProviderConfig",
+    "ProviderFactory",
+    "Retry",
+    "UploadFlow",
+    "Uploader",
+    "parse_retry_after",
+]
+
+
+class Retry(str, enum.Enum):
+    """When the client may send a call again after a failure."""
+
+    IDEMPOTENT = "idempotent"  # polls, listings, downloads: after any transport error, 429 or 5xx
+    UNSENT_ONLY = "unsent_only"  # creations: only when it certainly never arrived, or on 429
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request plus the client's licence to repeat it."""
+
+    request: httpx.Request
+    retry: Retry = Retry.IDEMPOTENT
+
+
+#: An upload is a generator of calls: it yields each call, receives the (successful)
+#: response, and returns the URL that now stands for the file.
+UploadFlow = Generator[Call, httpx.Response, str]
+
+
+class Uploader(Protocol):
+    """Turns a local file into a URL a provider accepts. Sans-I/O, driven by the client."""
+
+    def upload(self, path: Path, *, model: str) -> UploadFlow: ...
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    page: int = 1
+    page_size: int = 10
+    status: str | None = None
+    model: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Per-instance configuration: nothing here is process-wide."""
+
+    base_url: str
+    api_key: ApiKey | None
+    plugins: PluginHost
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import timezone
+
+    now = datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response's JSON, or ``None`` when it is not JSON (proxies answer HTML)."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class Provider(ABC):
+    """Base class of every provider. Subclasses set the class attributes and the builders.
+
+    Options come through ``config.options``; a subclass validates them in ``__init__`` and
+    raises :class:`InvalidRequestError` naming the option.
+    """
+
+    id: ClassVar[str]
+    default_base_url: ClassVar[str]
+    api_key_env: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    #: The body format this provider's create call speaks (see ``EncodeContext``).
+    dialect: ClassVar[str] = ""
+    region: ClassVar[str | None] = None
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+        self.base_url = config.base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, base_url={self.base_url!r})"
+
+    # -- helpers for subclasses -------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        if self.config.api_key is None:
+            return {}
+        return {"Authorization": f"Bearer {self.config.api_key.reveal()}"}
+
+    def encode(self, request: EditRequest) -> dict[str, Any]:
+        """The body for ``request`` in this provider's dialect, through the encoding hook."""
+        return self.config.plugins.encode(request, self.encode_context())
+
+    def encode_context(self) -> EncodeContext:
+        from videoedit.hookspecs import EncodeContext
+
+        return EncodeContext(
+            provider=self.id, dialect=self.dialect, region=self.region, options=self.config.options
+        )
+
+    # -- the contract ----------------------------------------------------------------------
+    def uploader(self) -> Uploader | None:
+        """The uploader for local files, or ``None`` when the provider has no upload API."""
+        return None
+
+    @abstractmethod
+    def build_create(self, request: EditRequest) -> httpx.Request: ...
+
+    @abstractmethod
+    def parse_create(self, response: httpx.Response) -> Task: ...
+
+    @abstractmethod
+    def build_status(self, task_id: str) -> httpx.Request: ...
+
+    @abstractmethod
+    def parse_status(self, task_id: str, response: httpx.Response) -> Task: ...
+
+    def build_cancel(self, task_id: str) -> httpx.Request:
+        raise UnsupportedOperationError(
+            f"{self.id} has no cancel call", provider=self.id, task_id=task_id
+        )
+
+    def parse_cancel(self, task_id: str, response: httpx.Response) -> Task | None:
+        """The task after a cancel, or ``None`` when the answer does not describe it."""
+        return None
+
+    def build_list(self, query: ListQuery) -> httpx.Request:
+        raise UnsupportedOperationError(f"{self.id} has no task listing", provider=self.id)
+
+    def parse_list(self, response: httpx.Response) -> TaskPage:
+        raise UnsupportedOperationError(f"{self.id} has no task listing", provider=self.id)
+
+    def build_download(self, url: str) -> httpx.Request:
+        """Result links are pre-signed: no key goes with them."""
+        return httpx.Request("GET", url)
+
+    def parse_error(self, response: httpx.Response) -> VideoEditError:
+        """Map a non-2xx answer onto the taxonomy. Subclasses refine codes and hints."""
+        body = json_body(response)
+        code = message = request_id = None
+        if isinstance(body, dict):
+            code = _first_str(body, "code", "error_code", "type")
+            message = _first_str(body, "message", "error_message", "msg")
+            error = body.get("error")
+            if isinstance(error, dict):
+                code = code or _first_str(error, "code", "type")
+                message = message or _first_str(error, "message")
+            elif isinstance(error, str):
+                message = message or error
+            request_id = _first_str(body, "request_id", "requestId", "id")
+        if message is None:
+            text = response.text.strip()
+            message = text[:300] if text else response.reason_phrase or "no message"
+        return error_for_status(
+            response.status_code,
+            message,
+            code=code,
+            provider=self.id,
+            request_id=request_id,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            body=body,
+        )
+
+
+def _first_str(body: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = body.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
+
+
+def error_for_status(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    retry_after: float | None = None,
+    **kwargs: Any,
+) -> VideoEditError:
+    """The taxonomy class an HTTP status stands for, when the provider's code says no more."""
+    kwargs.update(code=code, status_code=status)
+    if status == 401:
+        return AuthenticationError(message, **kwargs)
+    if status == 403:
+        return PermissionDeniedError(message, **kwargs)
+    if status == 429:
+        return RateLimitError(message, retry_after=retry_after, **kwargs)
+    if status == 404:
+        return TaskNotFoundError(message, **kwargs)
+    if 400 <= status < 500:
+        return InvalidRequestError(message, **kwargs)
+    return ServiceError(message, **kwargs)
+
+
+#: What plugins register: a provider class, whose class attributes fill the listing.
+ProviderFactory = type[Provider]

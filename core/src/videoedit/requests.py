@@ -1,0 +1,255 @@
+"""Request models: what is asked, with every documented limit checked before anything is sent.
+
+The core owns the wan2.7 instruction edit (:class:`VideoEdit`); plugins add request types by
+subclassing :class:`EditRequest` and teaching providers to encode them through the
+``videoedit_encode_request`` hook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from videoedit.errors import InvalidRequestError
+from videoedit.media import (
+    MediaKind,
+    classify,
+    local_path,
+    validate_image_source,
+    validate_video_source,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "MAX_SEED",
+    "EditRequest",
+    "FieldRuleError",
+    "Ratio",
+    "Resolution",
+    "VideoEdit",
+    "invalid_request_from",
+]
+
+MAX_SEED = 2_147_483_647
+MAX_VIDEO_BYTES = 100 * 1024 * 1024
+
+Resolution = Literal["720P", "1080P"]
+Ratio = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
+AudioSetting = Literal["auto", "origin"]
+
+
+class FieldRuleError(ValueError):
+    """A rule broken by a whole-request check, naming the field it belongs to."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(rule)
+        self.field = field
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "request"
+
+
+def invalid_request_from(exc: ValidationError, model: str) -> InvalidRequestError:
+    """Turn pydantic's error list into one :class:`InvalidRequestError` naming every field."""
+    errors: list[tuple[str, str]] = []
+    for err in exc.errors(include_url=False):
+        loc = _loc(tuple(err["loc"]))
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, FieldRuleError):
+            loc = _loc((*err["loc"], cause.field)) if err["loc"] else cause.field
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a field of this request"
+        errors.append((loc, msg))
+    first_field, first_rule = errors[0] if errors else ("request", str(exc))
+    summary = "; ".join(f"{f}: {r}" for f, r in errors)
+    return InvalidRequestError(
+        f"invalid {model} request: {summary}", field=first_field, rule=first_rule, errors=errors
+    )
+
+
+class EditRequest(BaseModel):
+    """Base of every request type.
+
+    Subclasses list their media fields in ``media_fields`` so the client can find local files
+    to upload and put the uploaded URLs in their place, whatever the request type.
+    Constructing a request with a bad value raises :class:`InvalidRequestError`
+    (a ``ValueError``), naming each offending field and its rule.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    #: A short name for error messages and logs.
+    request_kind: ClassVar[str] = "edit"
+    #: Field names holding a media source, or a list of them.
+    media_fields: ClassVar[tuple[str, ...]] = ()
+
+    model: str
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise invalid_request_from(exc, self.request_kind) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise invalid_request_from(exc, cls.request_kind) from None
+
+    def media_sources(self) -> dict[str, str]:
+        """Every media source in the request, keyed by its field path (``reference_images[1]``)."""
+        found: dict[str, str] = {}
+        for name in self.media_fields:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                found[name] = value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    found[f"{name}[{i}]"] = item
+        return found
+
+    def local_files(self) -> dict[str, Path]:
+        """The media sources that are local files and must be uploaded first."""
+        return {
+            key: local_path(src)
+            for key, src in self.media_sources().items()
+            if classify(src) is MediaKind.LOCAL
+        }
+
+    def with_media(self, replacements: dict[str, str]) -> Self:
+        """A copy with the given media field paths replaced (by uploaded URLs)."""
+        updates: dict[str, Any] = {}
+        for name in self.media_fields:
+            value = getattr(self, name)
+            if isinstance(value, str) and name in replacements:
+                updates[name] = replacements[name]
+            elif isinstance(value, (list, tuple)):
+                updates[name] = [
+                    replacements.get(f"{name}[{i}]", item) for i, item in enumerate(value)
+                ]
+        return self.model_copy(update=updates)
+
+
+class VideoEdit(EditRequest):
+    """The wan2.7 instruction edit (``wan2.7-videoedit``): restyle or edit one video by prompt.
+
+    Limits are the documented ones (see ``docs/requests.md``). A local ``video`` is probed with
+    ffmpeg when ``videoedit[probe]`` is installed: container, size, 2–10 s, sides in
+    [240, 4096] px, aspect ratio within 1:8..8:1, and ``duration`` not beyond its length.
+    """
+
+    request_kind: ClassVar[str] = "wan2.7-videoedit"
+    media_fields: ClassVar[tuple[str, ...]] = ("video", "reference_images")
+
+    model: str = "wan2.7-videoedit"
+    video: str
+    prompt: str | None = Field(default=None, max_length=5000)
+    negative_prompt: str | None = Field(default=None, max_length=500)
+    reference_images: list[str] = Field(default_factory=list, max_length=4)
+    resolution: Resolution = "1080P"
+    ratio: Ratio | None = None
+    duration: int = 0
+    audio_setting: AudioSetting = "auto"
+    prompt_extend: bool = True
+    watermark: bool = False
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+
+    @field_validator("video", mode="before")
+    @classmethod
+    def _video_source(cls, value: Any) -> str:
+        if not isinstance(value, (str, Path)):
+            raise ValueError("must be a URL, an oss:// URL or a local path")
+        return validate_video_source(value)
+
+    @field_validator("reference_images", mode="before")
+    @classmethod
+    def _image_sources(cls, value: Any) -> Any:
+        if isinstance(value, (str, Path)):
+            value = [value]
+        return value
+
+    @field_validator("reference_images")
+    @classmethod
+    def _each_image(cls, value: list[str]) -> list[str]:
+        out = []
+        for i, item in enumerate(value):
+            try:
+                out.append(validate_image_source(item))
+            except ValueError as exc:
+                raise ValueError(f"item {i}: {exc}") from None
+        return out
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _upper_resolution(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_rule(cls, value: int) -> int:
+        if value != 0 and not 2 <= value <= 10:
+            raise ValueError(
+                "must be 0 (keep the input's length) or an integer from 2 to 10 seconds"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _probe_local_video(self) -> Self:
+        if classify(self.video) is MediaKind.LOCAL:
+            check_local_video(local_path(self.video), requested_duration=self.duration)
+        return self
+
+
+def check_local_video(
+    path: Path,
+    *,
+    requested_duration: int = 0,
+    min_seconds: float = 2.0,
+    max_seconds: float = 10.0,
+    max_bytes: int = MAX_VIDEO_BYTES,
+    field: str = "video",
+) -> None:
+    """Apply the documented input-video limits to a local file (content checks need ffmpeg)."""
+    from videoedit.probe import probe_video
+
+    def broken(rule: str, name: str = field) -> FieldRuleError:
+        return FieldRuleError(name, rule)
+
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise broken(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes // 2**20} MB")
+    try:
+        info = probe_video(path)
+    except ValueError as exc:
+        raise broken(f"{path.name}: {exc}") from None
+    if info is None:
+        return
+    if not min_seconds - 0.05 <= info.duration <= max_seconds + 0.05:
+        raise broken(
+            f"{path.name} lasts {info.duration:.2f} s; input video must last "
+            f"{min_seconds:g} to {max_seconds:g} s"
+        )
+    for side_name, side in (("width", info.width), ("height", info.height)):
+        if not 240 <= side <= 4096:
+            raise broken(f"{path.name} {side_name} is {side} px; each side must be 240 to 4096 px")
+    ratio = info.width / info.height
+    if not 1 / 8 <= ratio <= 8:
+        raise broken(
+            f"{path.name} is {info.width}x{info.height}; aspect ratio must be between 1:8 and 8:1"
+        )
+    if requested_duration and requested_duration > info.duration + 0.05:
+        raise broken(
+            f"{requested_duration} s exceeds the input video's length ({info.duration:.2f} s)",
+            "duration",
+        )

@@ -1,0 +1,1 @@
+"""Offline emulator of the Wan video-editing providers."""

@@ -1,0 +1,5 @@
+"""videoedit-emulator command line."""
+
+
+def main() -> None:
+    raise SystemExit("not yet")

@@ -1,0 +1,1 @@
+"""Entry point of videoedit-apimart (filled in by its issue)."""

@@ -1,0 +1,279 @@
+"""The DashScope providers (sans-I/O): Beijing and Singapore, one class each.
+
+Both speak the same wire format; they differ in base URL, in the key that works there, and
+in the model ids some request types use (the ``region`` the encoding hook sees).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from videoedit.errors import InvalidRequestError, ServiceError, VideoEditError
+from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader, json_body
+from videoedit.requests import EditRequest
+from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
+from videoedit_dashscope.errors import parse_dashscope_error
+from videoedit_dashscope.upload import DashScopeUploader
+
+__all__ = ["DashScopeBeijing", "DashScopeProvider", "DashScopeSingapore", "parse_task"]
+
+CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
+#: DashScope prints times as Beijing/Singapore wall-clock time (both UTC+8) without a zone.
+SERVICE_TZ = timezone(timedelta(hours=8))
+#: Task ids and result links live this long (documented).
+RESULT_LIFETIME = timedelta(hours=24)
+
+_STATUS = {
+    "PENDING": TaskStatus.PENDING,
+    "SUSPENDED": TaskStatus.PENDING,
+    "RUNNING": TaskStatus.RUNNING,
+    "SUCCEEDED": TaskStatus.SUCCEEDED,
+    "FAILED": TaskStatus.FAILED,
+    "CANCELED": TaskStatus.CANCELED,
+    "UNKNOWN": TaskStatus.UNKNOWN,
+}
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=SERVICE_TZ)
+        except ValueError:
+            continue
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
+    """The link's own ``Expires=`` (epoch seconds, OSS-style), else 24 h after the task ended."""
+    query = parse_qs(urlsplit(url).query)
+    for key in ("Expires", "x-oss-expires"):
+        if query.get(key):
+            try:
+                return datetime.fromtimestamp(int(query[key][0]), timezone.utc)
+            except (ValueError, OverflowError, OSError):
+                break
+    return ended + RESULT_LIFETIME if ended else None
+
+
+def parse_usage(raw: Mapping[str, Any]) -> Usage:
+    count = raw.get("video_count")
+    short = raw.get("SR")
+    return Usage(
+        input_seconds=_number(raw.get("input_video_duration")),
+        output_seconds=_number(raw.get("output_video_duration", raw.get("video_duration"))),
+        total_seconds=_number(raw.get("duration")),
+        video_count=count if isinstance(count, int) else None,
+        short_side=int(short)
+        if isinstance(short, (int, float, str)) and str(short).isdigit()
+        else None,
+        raw=dict(raw),
+    )
+
+
+def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
+    """A DashScope task body (``{"request_id", "output": {...}, "usage": {...}}``) as a Task."""
+    output = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(output, dict):
+        raise ServiceError(
+            "DashScope answered without an 'output' object",
+            provider=provider_id,
+            code="MalformedResponse",
+            body=body,
+        )
+    found_id = output.get("task_id") or task_id
+    status_word = output.get("task_status")
+    if not isinstance(found_id, str) or not isinstance(status_word, str):
+        raise ServiceError(
+            "DashScope answered without output.task_id and output.task_status",
+            provider=provider_id,
+            code="MalformedResponse",
+            body=body,
+        )
+    status = _STATUS.get(status_word.upper(), TaskStatus.UNKNOWN)
+    ended = _time(output.get("end_time"))
+    result = None
+    video_url = output.get("video_url")
+    if status is TaskStatus.SUCCEEDED and isinstance(video_url, str):
+        usage = body.get("usage")
+        metrics = output.get("task_metrics")
+        result = TaskResult(
+            video_url=video_url,
+            expires_at=_url_expiry(video_url, ended),
+            usage=parse_usage(usage if isinstance(usage, dict) else {}),
+            metrics={k: v for k, v in metrics.items() if isinstance(v, int)}
+            if isinstance(metrics, dict)
+            else {},
+        )
+        if result.usage.output_seconds is not None:
+            result = TaskResult(**{**result.__dict__, "duration": result.usage.output_seconds})
+    request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
+    return Task(
+        task_id=found_id,
+        provider=provider_id,
+        status=status,
+        request_id=request_id,
+        submitted_at=_time(output.get("submit_time")),
+        scheduled_at=_time(output.get("scheduled_time")),
+        ended_at=ended,
+        result=result,
+        error_code=output.get("code") if isinstance(output.get("code"), str) else None,
+        error_message=output.get("message") if isinstance(output.get("message"), str) else None,
+        raw=body,
+    )
+
+
+def _uses_oss(body: Any) -> bool:
+    """Whether any string in the body is an ``oss://`` URL (then the resolve header is due)."""
+    if isinstance(body, str):
+        return body.startswith("oss://")
+    if isinstance(body, dict):
+        return any(_uses_oss(v) for v in body.values())
+    if isinstance(body, list):
+        return any(_uses_oss(v) for v in body)
+    return False
+
+
+class DashScopeProvider(Provider):
+    """Shared wire format of both regions (Model Studio's video-synthesis task API).
+
+    Options: ``workspace`` (sent as ``X-DashScope-WorkSpace``).
+    """
+
+    dialect: ClassVar[str] = "dashscope"
+    api_key_env: ClassVar[tuple[str, ...]] = ("DASHSCOPE_API_KEY",)
+    known_options: ClassVar[frozenset[str]] = frozenset({"workspace"})
+
+    def __init__(self, config: ProviderConfig) -> None:
+        unknown = set(config.options) - self.known_options
+        if unknown:
+            name = sorted(unknown)[0]
+            raise InvalidRequestError(
+                f"options.{name}: not an option of provider {self.id!r} "
+                f"(known: {', '.join(sorted(self.known_options))})",
+                field=f"options.{name}",
+                rule="unknown option",
+            )
+        super().__init__(config)
+
+    def _headers(self, **extra: str) -> dict[str, str]:
+        headers = {**self.auth_headers(), "Content-Type": "application/json", **extra}
+        workspace = self.config.options.get("workspace")
+        if workspace:
+            headers["X-DashScope-WorkSpace"] = str(workspace)
+        return headers
+
+    def uploader(self) -> Uploader:
+        return DashScopeUploader(self)
+
+    def build_create(self, request: EditRequest) -> httpx.Request:
+        body = self.encode(request)
+        headers = self._headers(**{"X-DashScope-Async": "enable"})
+        if _uses_oss(body):
+            headers["X-DashScope-OssResourceResolve"] = "enable"
+        return httpx.Request(
+            "POST",
+            self.base_url + CREATE_PATH,
+            headers=headers,
+            content=json.dumps(body, ensure_ascii=False).encode(),
+        )
+
+    def parse_create(self, response: httpx.Response) -> Task:
+        return parse_task(self.id, json_body(response))
+
+    def build_status(self, task_id: str) -> httpx.Request:
+        return httpx.Request("GET", f"{self.base_url}/tasks/{task_id}", headers=self._headers())
+
+    def parse_status(self, task_id: str, response: httpx.Response) -> Task:
+        return parse_task(self.id, json_body(response), task_id)
+
+    def build_cancel(self, task_id: str) -> httpx.Request:
+        return httpx.Request(
+            "POST", f"{self.base_url}/tasks/{task_id}/cancel", headers=self._headers()
+        )
+
+    def build_list(self, query: ListQuery) -> httpx.Request:
+        params: dict[str, str | int] = {"page_no": query.page, "page_size": query.page_size}
+        if query.status:
+            params["status"] = query.status
+        if query.model:
+            params["model_name"] = query.model
+        for name, when in (("start_time", query.start_time), ("end_time", query.end_time)):
+            if when is not None:
+                local = when.astimezone(SERVICE_TZ) if when.tzinfo else when
+                params[name] = local.strftime("%Y%m%d%H%M%S")
+        return httpx.Request(
+            "GET", f"{self.base_url}/tasks", params=params, headers=self._headers()
+        )
+
+    def parse_list(self, response: httpx.Response) -> TaskPage:
+        body = json_body(response)
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise ServiceError(
+                "DashScope's task listing has no 'data' list",
+                provider=self.id,
+                code="MalformedResponse",
+                body=body,
+            )
+        tasks = tuple(
+            parse_task(self.id, {"output": item}) for item in items if isinstance(item, dict)
+        )
+        assert isinstance(body, dict)
+        total = body.get("total")
+        return TaskPage(
+            tasks=tasks,
+            page=int(body.get("page_no") or 1),
+            page_size=int(body["page_size"]) if isinstance(body.get("page_size"), int) else None,
+            total=total if isinstance(total, int) else None,
+        )
+
+    def parse_error(self, response: httpx.Response) -> VideoEditError:
+        return parse_dashscope_error(self.id, response)
+
+
+class DashScopeBeijing(DashScopeProvider):
+    id: ClassVar[str] = "dashscope-beijing"
+    region: ClassVar[str | None] = "beijing"
+    default_base_url: ClassVar[str] = "https://dashscope.aliyuncs.com/api/v1"
+    description: ClassVar[str] = "Alibaba Cloud Model Studio, China (Beijing)"
+
+
+class DashScopeSingapore(DashScopeProvider):
+    """Singapore. Option ``workspace_id`` selects the per-workspace endpoint
+    ``https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1`` when no base URL is given.
+    """
+
+    id: ClassVar[str] = "dashscope-singapore"
+    region: ClassVar[str | None] = "singapore"
+    default_base_url: ClassVar[str] = "https://dashscope-intl.aliyuncs.com/api/v1"
+    description: ClassVar[str] = "Alibaba Cloud Model Studio, international (Singapore)"
+    known_options: ClassVar[frozenset[str]] = frozenset({"workspace", "workspace_id"})
+
+    def __init__(self, config: ProviderConfig) -> None:
+        workspace_id = config.options.get("workspace_id")
+        if workspace_id and config.base_url == self.default_base_url:
+            if not isinstance(workspace_id, str) or not workspace_id.replace("-", "").isalnum():
+                raise InvalidRequestError(
+                    "options.workspace_id: must be letters, digits and dashes",
+                    field="options.workspace_id",
+                    rule="a Model Studio workspace id",
+                )
+            config = ProviderConfig(
+                base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1",
+                api_key=config.api_key,
+                plugins=config.plugins,
+                options=config.options,
+            )
+        super().__init__(config)

@@ -1,0 +1,1 @@
+"""Entry point of videoedit-vace (filled in by its issue)."""

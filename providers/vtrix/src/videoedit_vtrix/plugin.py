@@ -1,0 +1,1 @@
+"""Entry point of videoedit-vtrix (filled in by its issue)."""
