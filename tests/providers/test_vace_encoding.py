@@ -351,3 +351,38 @@ def test_a_client_sends_the_body_the_plugin_built() -> None:
     (sent,) = seen
     assert sent.url.path == "/api/v1" + CREATE_PATH
     assert json.loads(sent.content) == in_region(DOCUMENTED["image_reference"], "wanx2.1-vace-plus")
+
+
+# -- gateways that wrap the DashScope body -----------------------------------------------------
+def vtrix(options: dict[str, Any] | None = None) -> Any:
+    from videoedit_vtrix import VtrixProvider
+
+    return VtrixProvider(
+        ProviderConfig(
+            base_url=VtrixProvider.default_base_url,
+            api_key=ApiKey("sk-test"),
+            plugins=make_host(),
+            options=options or {},
+        )
+    )
+
+
+def test_vtrix_wraps_the_vace_body_once_its_model_map_names_a_vtrix_id() -> None:
+    """No Vtrix id is known for vace: the caller names it, and the body travels unchanged."""
+    gateway = vtrix({"model_map": {"wan2.1-vace-plus": "wan21_vace_plus"}})
+    sent = gateway.build_create(parse_vace_request(DOCUMENTED["video_repainting"]))
+    body = json.loads(sent.content)
+    documented = DOCUMENTED["video_repainting"]
+    assert body == {
+        "model": "wan21_vace_plus",
+        "input": [
+            {"params": {"input": documented["input"], "parameters": documented["parameters"]}}
+        ],
+    }
+
+
+def test_vtrix_without_a_vace_model_id_refuses_locally_naming_the_model() -> None:
+    with pytest.raises(InvalidRequestError) as exc:
+        vtrix().build_create(parse_vace_request(DOCUMENTED["video_outpainting"]))
+    assert exc.value.field == "model"
+    assert "wan2.1-vace-plus" in str(exc.value)
