@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "IMAGE_MIME_TYPES",
+    "IMAGE_SUFFIXES",
     "MediaKind",
     "classify",
     "local_path",
@@ -25,7 +26,9 @@ __all__ = [
 ]
 
 IMAGE_MIME_TYPES = frozenset({"image/jpeg", "image/png", "image/bmp", "image/webp"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov"})
+_URL_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://")
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)$", re.DOTALL)
 
 
@@ -46,6 +49,16 @@ def classify(source: str) -> MediaKind:
     if scheme == "data":
         return MediaKind.DATA
     return MediaKind.LOCAL
+
+
+def _reject_foreign_scheme(source: str) -> None:
+    """``ftp://…`` and friends are not local paths: say so instead of "file not found"."""
+    match = _URL_SCHEME.match(source)
+    if match and match["scheme"].lower() not in ("http", "https", "oss", "file"):
+        raise ValueError(
+            f"URL scheme {match['scheme']!r} is not supported: use an http(s) URL, an oss:// "
+            "URL or a local path"
+        )
 
 
 def local_path(source: str) -> Path:
@@ -82,14 +95,13 @@ def _validate_url(source: str) -> str:
     return source
 
 
-def _validate_local(source: str, suffixes: frozenset[str] | None) -> str:
+def _validate_local(source: str, suffixes: frozenset[str], kinds: str) -> str:
     path = local_path(source)
     if not path.is_file():
         raise ValueError(f"local file {str(path)!r} does not exist or is not a file")
-    if suffixes is not None and path.suffix.lower() not in suffixes:
+    if path.suffix.lower() not in suffixes:
         raise ValueError(
-            f"local file {path.name!r} must be one of {', '.join(sorted(suffixes))} "
-            "(container: mp4 or mov)"
+            f"local file {path.name!r} must be one of {', '.join(sorted(suffixes))} ({kinds})"
         )
     return str(path)
 
@@ -99,11 +111,12 @@ def validate_video_source(source: str | Path, *, suffixes: frozenset[str] = VIDE
     text = str(source).strip() if isinstance(source, Path) else source.strip()
     if not text:
         raise ValueError("must not be empty")
+    _reject_foreign_scheme(text)
     kind = classify(text)
     if kind is MediaKind.DATA:
         raise ValueError("a video cannot be a data URI: pass a URL or a local path")
     if kind is MediaKind.LOCAL:
-        return _validate_local(text, suffixes)
+        return _validate_local(text, suffixes, "container: mp4 or mov")
     return _validate_url(text)
 
 
@@ -112,9 +125,10 @@ def validate_image_source(source: str | Path) -> str:
     text = str(source).strip() if isinstance(source, Path) else source.strip()
     if not text:
         raise ValueError("must not be empty")
+    _reject_foreign_scheme(text)
     kind = classify(text)
     if kind is MediaKind.DATA:
         return validate_data_uri(text)
     if kind is MediaKind.LOCAL:
-        return _validate_local(text, None)
+        return _validate_local(text, IMAGE_SUFFIXES, "image: jpeg, png, bmp or webp")
     return _validate_url(text)

@@ -63,6 +63,12 @@ def invalid_request_from(exc: ValidationError, model: str) -> InvalidRequestErro
     for err in exc.errors(include_url=False):
         loc = _loc(tuple(err["loc"]))
         cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, InvalidRequestError):
+            # Our own __init__ ran inside pydantic (model_validate, nested requests): keep its
+            # findings rather than wrapping them as one "request" error.
+            prefix = f"{loc}." if err["loc"] else ""
+            errors += [(prefix + f, r) for f, r in cause.errors] or [(loc, cause.message)]
+            continue
         if isinstance(cause, FieldRuleError):
             loc = _loc((*err["loc"], cause.field)) if err["loc"] else cause.field
         msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -195,6 +201,14 @@ class VideoEdit(EditRequest):
     def _upper_resolution(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("duration", "seed", mode="before")
+    @classmethod
+    def _no_bool(cls, value: Any) -> Any:
+        # pydantic takes True for 1; a flag where a number belongs is a mistake, not a seed.
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, not a boolean")
+        return value
+
     @field_validator("duration")
     @classmethod
     def _duration_rule(cls, value: int) -> int:
@@ -211,30 +225,45 @@ class VideoEdit(EditRequest):
         return self
 
 
+def _size(n: int) -> str:
+    if n % 2**20 == 0:
+        return f"{n // 2**20} MB"
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
+
+
 def check_local_video(
     path: Path,
     *,
     requested_duration: int = 0,
     min_seconds: float = 2.0,
     max_seconds: float = 10.0,
-    max_bytes: int = MAX_VIDEO_BYTES,
+    max_bytes: int | None = None,
     field: str = "video",
 ) -> None:
-    """Apply the documented input-video limits to a local file (content checks need ffmpeg)."""
+    """Apply the documented input-video limits to a local file (content checks need ffmpeg).
+
+    The size rule always runs; container (by content, not only by name), duration, sides and
+    aspect ratio need ``videoedit[probe]`` and are skipped without it.
+    """
     from videoedit.probe import probe_video
 
     def broken(rule: str, name: str = field) -> FieldRuleError:
         return FieldRuleError(name, rule)
 
+    limit = MAX_VIDEO_BYTES if max_bytes is None else max_bytes
     size = path.stat().st_size
-    if size > max_bytes:
-        raise broken(f"{path.name} is {size / 1e6:.1f} MB; the limit is {max_bytes // 2**20} MB")
+    if size > limit:
+        raise broken(f"{path.name} is {_size(size)}; the limit is {_size(limit)}")
     try:
         info = probe_video(path)
     except ValueError as exc:
         raise broken(f"{path.name}: {exc}") from None
     if info is None:
         return
+    if info.format and not {"mov", "mp4"} & set(info.format.split(",")):
+        raise broken(
+            f"{path.name} is a {info.format.split(',')[0]} file; the container must be mp4 or mov"
+        )
     if not min_seconds - 0.05 <= info.duration <= max_seconds + 0.05:
         raise broken(
             f"{path.name} lasts {info.duration:.2f} s; input video must last "
