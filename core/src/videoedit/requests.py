@@ -24,6 +24,8 @@ from videoedit.media import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from videoedit.hookspecs import EncodeContext
+
 __all__ = [
     "MAX_SEED",
     "EditRequest",
@@ -145,6 +147,15 @@ class EditRequest(BaseModel):
                     replacements.get(f"{name}[{i}]", item) for i, item in enumerate(value)
                 ]
         return self.model_copy(update=updates)
+
+    def model_for(self, context: EncodeContext) -> str:
+        """The model id this request names at ``context``'s destination (``model`` here).
+
+        Local files are uploaded for this id before the create call, and an upload serves
+        only the model it was made for; a request type whose model id differs by region
+        (wan2.1-vace-plus is ``wanx2.1-vace-plus`` in Beijing) overrides this.
+        """
+        return self.model
 
 
 class VideoEdit(EditRequest):
