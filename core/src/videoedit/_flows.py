@@ -9,6 +9,7 @@ polling, upload and download logic exist exactly once.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import time
@@ -34,13 +35,16 @@ from videoedit.errors import (
     WaitTimeoutError,
 )
 from videoedit.events import EventKind, TaskEvent
+from videoedit.keys import redact
 from videoedit.plugins import PluginHost
 from videoedit.policy import PollSchedule, RetryPolicy
-from videoedit.provider import Call, ListQuery, Provider, Retry, Uploader
+from videoedit.provider import Call, ListQuery, Provider, Retry, Uploader, parse_retry_after
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskStatus
 
 T = TypeVar("T")
+
+log = logging.getLogger("videoedit.client")
 
 
 @dataclass(frozen=True)
@@ -98,44 +102,81 @@ class Operations:
         self.uploader = uploader if uploader is not None else provider.uploader()
         self.on_event = on_event
         self.rng = random.Random()
+        #: Seconds on a monotonic clock; replaced (with the drivers' sleep) by tests.
+        self.clock: Callable[[], float] = time.monotonic
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, kind: EventKind, callback: EventCallback | None = None, **fields: Any) -> None:
+        """Tell observer plugins and callbacks; none of them may break the operation.
+
+        A callback that raises is logged and ignored, like an observer plugin: an exception
+        escaping here could lose a task that was just created.
+        """
         event = TaskEvent(kind=kind, provider=self.provider.id, **fields)
         self.plugins.emit(event)
         for cb in (self.on_event, callback):
-            if cb is not None:
+            if cb is None:
+                continue
+            try:
                 cb(event)
+            except Exception:
+                log.exception("videoedit event callback %r failed on %s", cb, event.kind)
 
     # -- one call, with retries --------------------------------------------------------------
-    def send(self, call: Call, task_id: str | None = None) -> Flow[httpx.Response]:
+    def send(
+        self, call: Call, task_id: str | None = None, callback: EventCallback | None = None
+    ) -> Flow[httpx.Response]:
         """Send a call, retrying as its :class:`Retry` mode allows; return the 2xx response."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 response: httpx.Response = yield Transmit(call.request)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 unsent = isinstance(exc, _UNSENT)
-                may_retry = call.retry is Retry.IDEMPOTENT or (
-                    call.retry is Retry.UNSENT_ONLY and unsent
+                may_retry = isinstance(exc, httpx.TransportError) and (
+                    call.retry is Retry.IDEMPOTENT or (call.retry is Retry.UNSENT_ONLY and unsent)
                 )
                 if not may_retry or attempt >= self.retry.max_attempts:
                     raise self._transport_error(call, exc, unsent, task_id) from exc
                 delay = self.retry.delay(attempt, rng=self.rng)
-                self.emit(EventKind.RETRYING, attempt=attempt, delay=delay, error=_describe(exc))
+                self.emit(
+                    EventKind.RETRYING,
+                    callback,
+                    attempt=attempt,
+                    delay=delay,
+                    error=_describe(exc),
+                )
                 yield Sleep(delay)
                 continue
             if response.is_success:
                 return response
-            error = self.provider.parse_error(response)
+            error = self._scrub(self.provider.parse_error(response))
             if task_id and error.task_id is None:
                 error.task_id = task_id
             wait = self._retry_delay(call, response, error, attempt)
             if wait is None:
                 raise error
-            self.emit(EventKind.RETRYING, attempt=attempt, delay=wait, error=type(error).__name__)
+            self.emit(
+                EventKind.RETRYING,
+                callback,
+                attempt=attempt,
+                delay=wait,
+                error=type(error).__name__,
+            )
             yield Sleep(wait)
+
+    def _scrub(self, error: VideoEditError) -> VideoEditError:
+        """Take the key out of an error built from a response (some gateways echo headers)."""
+        key = self.provider.config.api_key
+        if key is None:
+            return error
+        error.message = redact(error.message, key)
+        error.args = tuple(redact(a, key) if isinstance(a, str) else a for a in error.args)
+        if error.hint:
+            error.hint = redact(error.hint, key)
+        error.body = _redact_json(error.body, key.reveal())
+        return error
 
     def _retry_delay(
         self, call: Call, response: httpx.Response, error: VideoEditError, attempt: int
@@ -143,19 +184,17 @@ class Operations:
         if attempt >= self.retry.max_attempts or call.retry is Retry.NEVER:
             return None
         if isinstance(error, RateLimitError):
-            if error.retry_after is not None and error.retry_after > self.retry.max_retry_after:
-                return None
-            return self.retry.delay(attempt, error.retry_after, rng=self.rng)
-        idempotent_failure = isinstance(error, ServiceError) and (
-            response.status_code in self.retry.retry_statuses
-        )
-        if call.retry is Retry.IDEMPOTENT and idempotent_failure:
-            from videoedit.provider import parse_retry_after
-
-            return self.retry.delay(
-                attempt, parse_retry_after(response.headers.get("Retry-After")), self.rng
+            retry_after = error.retry_after
+        else:
+            idempotent_failure = isinstance(error, ServiceError) and (
+                response.status_code in self.retry.retry_statuses
             )
-        return None
+            if call.retry is not Retry.IDEMPOTENT or not idempotent_failure:
+                return None
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is not None and retry_after > self.retry.max_retry_after:
+            return None  # not worth parking the caller: the error says when to come back
+        return self.retry.delay(attempt, retry_after, rng=self.rng)
 
     def _transport_error(
         self, call: Call, exc: Exception, unsent: bool, task_id: str | None
@@ -175,12 +214,14 @@ class Operations:
             task_id=task_id,
         )
 
-    def _calls(self, flow: Generator[Call, httpx.Response, T]) -> Flow[T]:
+    def _calls(
+        self, flow: Generator[Call, httpx.Response, T], callback: EventCallback | None
+    ) -> Flow[T]:
         """Drive a generator of :class:`Call` (an uploader) through :meth:`send`."""
         try:
             call = next(flow)
             while True:
-                response = yield from self.send(call)
+                response = yield from self.send(call, callback=callback)
                 call = flow.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -206,7 +247,9 @@ class Operations:
             )
         urls: dict[str, str] = {}
         for key, path in local.items():
-            urls[key] = yield from self._calls(self.uploader.upload(path, model=request.model))
+            urls[key] = yield from self._calls(
+                self.uploader.upload(path, model=request.model), callback
+            )
             self.emit(EventKind.UPLOADED, callback, detail=f"{key} -> {urls[key]}")
         return request.with_media(urls)
 
@@ -219,14 +262,20 @@ class Operations:
             )
         request = yield from self.upload_local_files(request, callback)
         http_request = self.provider.build_create(request)
-        response = yield from self.send(Call(http_request, Retry.UNSENT_ONLY))
+        response = yield from self.send(Call(http_request, Retry.UNSENT_ONLY), callback=callback)
         task = self.provider.parse_create(response)
         self.emit(EventKind.SUBMITTED, callback, task=task)
         return task
 
-    def status(self, task_id: str) -> Flow[Task]:
-        response = yield from self.send(Call(self.provider.build_status(task_id)), task_id)
-        return self.provider.parse_status(task_id, response)
+    def status(self, task_id: str, callback: EventCallback | None = None) -> Flow[Task]:
+        response = yield from self.send(
+            Call(self.provider.build_status(task_id)), task_id, callback
+        )
+        try:
+            return self.provider.parse_status(task_id, response)
+        except VideoEditError as exc:
+            exc.task_id = exc.task_id or task_id
+            raise
 
     def wait(
         self,
@@ -237,12 +286,12 @@ class Operations:
         raise_on_failure: bool,
         callback: EventCallback | None,
     ) -> Flow[Task]:
-        started = time.monotonic()
+        started = self.clock()
         gaps = (poll or self.poll).gaps(self.rng)
         previous: TaskStatus | None = None
         while True:
-            task = yield from self.status(task_id)
-            elapsed = time.monotonic() - started
+            task = yield from self.status(task_id, callback)
+            elapsed = self.clock() - started
             self.emit(EventKind.POLLED, callback, task=task, elapsed=elapsed)
             if task.status is not previous:
                 self.emit(EventKind.STATUS_CHANGED, callback, task=task, elapsed=elapsed)
@@ -254,7 +303,7 @@ class Operations:
                 return task
             gap = next(gaps)
             if timeout is not None:
-                remaining = timeout - (time.monotonic() - started)
+                remaining = timeout - (self.clock() - started)
                 if remaining <= 0:
                     raise WaitTimeoutError(
                         f"task {task_id} still {task.status} after {timeout:g} s; it goes on "
@@ -286,6 +335,8 @@ class Operations:
                 f"task {task.task_id} is {task.status}: there is nothing to save yet",
                 provider=self.provider.id,
                 task_id=task.task_id,
+                code="NoResult",
+                hint="wait for the task first: client.save(client.wait(task), path)",
             )
         expires = task.result.expires_at
         if expires is not None and expires <= datetime.now(timezone.utc):
@@ -304,15 +355,20 @@ class Operations:
             attempt = 0
             while True:
                 attempt += 1
+                retry_after: float | None = None
                 with open(tmp, "wb") as sink:
                     try:
                         streamed: Streamed = yield StreamTo(request, sink)
                         failure = self._check_download(streamed, task)
-                    except httpx.TransportError as exc:
+                        retry_after = parse_retry_after(
+                            streamed.response.headers.get("Retry-After")
+                        )
+                    except httpx.RequestError as exc:
                         failure = DownloadError(
                             f"download of task {task.task_id} broke off: {_describe(exc)}",
                             provider=self.provider.id,
                             task_id=task.task_id,
+                            code="Interrupted",
                         )
                     if failure is None:
                         sink.flush()
@@ -321,14 +377,20 @@ class Operations:
                     os.replace(tmp, path)
                     self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
                     return path
-                retryable = (
-                    not isinstance(failure, DownloadError) or failure.code != "ResultUnavailable"
-                )
-                if not retryable or attempt >= self.retry.max_attempts:
+                if (
+                    failure.code not in _RETRYABLE_DOWNLOAD_FAILURES
+                    or attempt >= self.retry.max_attempts
+                    or (retry_after is not None and retry_after > self.retry.max_retry_after)
+                ):
                     raise failure
-                delay = self.retry.delay(attempt, rng=self.rng)
+                delay = self.retry.delay(attempt, retry_after, rng=self.rng)
                 self.emit(
-                    EventKind.RETRYING, attempt=attempt, delay=delay, error=type(failure).__name__
+                    EventKind.RETRYING,
+                    callback,
+                    task=task,
+                    attempt=attempt,
+                    delay=delay,
+                    error=failure.code or type(failure).__name__,
                 )
                 yield Sleep(delay)
         finally:
@@ -347,11 +409,13 @@ class Operations:
                 code="ResultUnavailable",
             )
         if not response.is_success:
+            status = response.status_code
             return DownloadError(
-                f"download of task {task.task_id} answered HTTP {response.status_code}",
+                f"download of task {task.task_id} answered HTTP {status}",
                 provider=self.provider.id,
                 task_id=task.task_id,
-                status_code=response.status_code,
+                status_code=status,
+                code="Unavailable" if status in (408, 429) or status >= 500 else "HTTPError",
             )
         expected = response.headers.get("Content-Length")
         encoded = response.headers.get("Content-Encoding", "identity") != "identity"
@@ -370,6 +434,20 @@ class Operations:
                 code="EmptyResult",
             )
         return None
+
+
+#: Download failures worth another try: the link itself is fine, the transfer was not.
+_RETRYABLE_DOWNLOAD_FAILURES = frozenset({"Interrupted", "ShortRead", "Unavailable", "EmptyResult"})
+
+
+def _redact_json(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, dict):
+        return {k: _redact_json(v, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v, secret) for v in value]
+    return value
 
 
 def raise_for_task(task: Task) -> None:

@@ -57,10 +57,20 @@ def _task_id(task: TaskRef) -> str:
     )
 
 
-def _ssl_context(verify: str | os.PathLike[str] | ssl.SSLContext | None) -> ssl.SSLContext | bool:
-    if verify is None:
+Verify = str | os.PathLike[str] | ssl.SSLContext | bool | None
+
+
+def _ssl_context(verify: Verify) -> ssl.SSLContext | bool:
+    """TLS is always verified: ``verify`` may only choose what to trust, never turn it off."""
+    if verify is None or verify is True:
         return True
     if isinstance(verify, ssl.SSLContext):
+        if verify.verify_mode != ssl.CERT_REQUIRED or not verify.check_hostname:
+            raise InvalidRequestError(
+                "verify: the SSLContext must require certificates and check host names",
+                field="verify",
+                rule="TLS verification stays on",
+            )
         return verify
     if not isinstance(verify, (str, os.PathLike)):
         raise InvalidRequestError(
@@ -69,7 +79,23 @@ def _ssl_context(verify: str | os.PathLike[str] | ssl.SSLContext | None) -> ssl.
             field="verify",
             rule="a CA bundle path or an ssl.SSLContext",
         )
-    return ssl.create_default_context(cafile=os.fspath(verify))
+    path = Path(os.fspath(verify))
+    if not path.exists():
+        raise InvalidRequestError(
+            f"verify: CA bundle {str(path)!r} does not exist",
+            field="verify",
+            rule="a CA bundle path or an ssl.SSLContext",
+        )
+    if path.is_dir():
+        return ssl.create_default_context(capath=os.fspath(path))
+    try:
+        return ssl.create_default_context(cafile=os.fspath(path))
+    except ssl.SSLError as exc:
+        raise InvalidRequestError(
+            f"verify: {str(path)!r} holds no usable CA certificate ({exc})",
+            field="verify",
+            rule="a PEM CA bundle",
+        ) from None
 
 
 class _BaseClient:
@@ -164,7 +190,7 @@ class Client(_BaseClient):
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 60.0,
-        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        verify: Verify = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(provider, **kwargs)
@@ -207,8 +233,11 @@ class Client(_BaseClient):
             finally:
                 response.close()
             return Streamed(response, written)
-        time.sleep(action.seconds)
+        self._sleep(action.seconds)
         return None
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     # -- the API -------------------------------------------------------------------------
     def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
@@ -309,7 +338,7 @@ class AsyncClient(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 60.0,
-        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        verify: Verify = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(provider, **kwargs)
@@ -352,8 +381,11 @@ class AsyncClient(_BaseClient):
                 await response.aclose()
             return Streamed(response, written)
         assert isinstance(action, Sleep)
-        await anyio.sleep(action.seconds)
+        await self._sleep(action.seconds)
         return None
+
+    async def _sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
 
     async def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
         """Upload local inputs, create the task, and return it (PENDING, with its id)."""
