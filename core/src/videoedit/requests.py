@@ -194,6 +194,9 @@ class VideoEdit(EditRequest):
     def _image_sources(cls, value: Any) -> Any:
         if isinstance(value, (str, Path)):
             value = [value]
+        if isinstance(value, (list, tuple)):
+            # Paths are welcome wherever a local file is (as for ``video``).
+            value = [str(item) if isinstance(item, Path) else item for item in value]
         return value
 
     @field_validator("reference_images")
