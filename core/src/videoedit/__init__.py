@@ -28,7 +28,7 @@ from videoedit.errors import (
 from videoedit.events import EventKind, TaskEvent
 from videoedit.hookspecs import EncodeContext, hookimpl
 from videoedit.keys import ApiKey
-from videoedit.plugins import PluginHost, ProviderInfo, default_host
+from videoedit.plugins import PluginHost, PluginWarning, ProviderInfo, default_host
 from videoedit.policy import PollSchedule, RetryPolicy
 from videoedit.provider import Call, ListQuery, Provider, ProviderConfig, Retry, Uploader
 from videoedit.requests import EditRequest, VideoEdit
@@ -52,6 +52,7 @@ __all__ = [
     "PermissionDeniedError",
     "PluginHost",
     "PluginLoadError",
+    "PluginWarning",
     "PollSchedule",
     "Provider",
     "ProviderConfig",
@@ -76,6 +77,7 @@ __all__ = [
     "VideoEdit",
     "VideoEditError",
     "WaitTimeoutError",
+    "default_host",
     "hookimpl",
     "providers",
 ]

@@ -72,7 +72,7 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext | bool:
                 rule="TLS verification stays on",
             )
         return verify
-    if not isinstance(verify, (str, os.PathLike)):
+    if not isinstance(verify, (str, os.PathLike)) or not os.fspath(verify).strip():
         raise InvalidRequestError(
             "verify: TLS verification cannot be turned off; pass a CA bundle path or an "
             "ssl.SSLContext to trust a private CA",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import NoReturn
 
 __all__ = ["ApiKey", "redact"]
@@ -30,7 +31,10 @@ class ApiKey:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ApiKey) and other._value == self._value
+        # Constant-time, so that comparing keys leaks nothing through timing either.
+        return isinstance(other, ApiKey) and hmac.compare_digest(
+            other._value.encode(), self._value.encode()
+        )
 
     def __hash__(self) -> int:
         return hash(("ApiKey", self._value))
