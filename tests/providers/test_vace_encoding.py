@@ -386,3 +386,40 @@ def test_vtrix_without_a_vace_model_id_refuses_locally_naming_the_model() -> Non
         vtrix().build_create(parse_vace_request(DOCUMENTED["video_outpainting"]))
     assert exc.value.field == "model"
     assert "wan2.1-vace-plus" in str(exc.value)
+
+
+@pytest.mark.parametrize(("cls", "model"), REGIONS)
+def test_local_files_are_uploaded_for_the_regions_model_id(
+    cls: type[DashScopeProvider], model: str, tmp_path: Any
+) -> None:
+    """An upload serves only the model it was made for: Beijing's id is wanx2.1-vace-plus."""
+    frame = tmp_path / "first.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n")
+    seen: list[httpx.Request] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/uploads"):
+            policy = {
+                "policy": "p",
+                "signature": "s",
+                "upload_dir": "dashscope-instant/abc",
+                "upload_host": "https://oss.example.test",
+                "oss_access_key_id": "k",
+            }
+            return httpx.Response(200, json={"data": policy})
+        if request.url.host == "oss.example.test":
+            return httpx.Response(200)
+        return httpx.Response(200, json={"output": {"task_id": "t", "task_status": "PENDING"}})
+
+    client = Client(
+        cls.id, api_key="sk-test", plugins=make_host(), transport=httpx.MockTransport(service)
+    )
+    with client:
+        client.submit(VideoExtension(prompt="on", first_frame_url=frame))
+    policy, upload, create = seen
+    assert policy.url.params["model"] == model
+    body = json.loads(create.content)
+    assert body["model"] == model
+    assert body["input"]["first_frame_url"] == "oss://dashscope-instant/abc/first.png"
+    assert create.headers["X-DashScope-OssResourceResolve"] == "enable"

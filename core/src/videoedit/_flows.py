@@ -245,11 +245,11 @@ class Operations:
                 rule="local files need an uploader on this provider",
                 provider=self.provider.id,
             )
+        # An upload serves only the model it was made for: name the id the create call will use.
+        model = request.model_for(self.provider.encode_context())
         urls: dict[str, str] = {}
         for key, path in local.items():
-            urls[key] = yield from self._calls(
-                self.uploader.upload(path, model=request.model), callback
-            )
+            urls[key] = yield from self._calls(self.uploader.upload(path, model=model), callback)
             self.emit(EventKind.UPLOADED, callback, detail=f"{key} -> {urls[key]}")
         return request.with_media(urls)
 
