@@ -14,7 +14,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +173,7 @@ class PluginHost:
                     self._add_provider(providers, alias_map, factory, tuple(aliases), _plugin)
 
                 try:
-                    impl.function(register=register)
+                    impl.function(**_hook_args(impl, register=register))
                 except Exception as exc:
                     self._fail(
                         impl.plugin_name, f"register_providers failed: {type(exc).__name__}: {exc}"
@@ -200,7 +200,7 @@ class PluginHost:
         providers[provider_id] = ProviderInfo(
             id=provider_id,
             aliases=names,
-            base_url=os.environ.get(base_url_env(provider_id)) or factory.default_base_url,
+            base_url=factory.default_base_url,
             plugin=plugin,
             description=getattr(factory, "description", ""),
             api_key_env=tuple(getattr(factory, "api_key_env", ())),
@@ -210,15 +210,19 @@ class PluginHost:
             aliases[alias] = provider_id
 
     def providers(self) -> list[ProviderInfo]:
-        """Every registered provider, sorted by id."""
-        return sorted(self._collect().values(), key=lambda p: p.id)
+        """Every registered provider, sorted by id, with today's base URL overrides applied."""
+        return [_with_env(p) for p in sorted(self._collect().values(), key=lambda p: p.id)]
 
     def provider(self, name: str) -> ProviderInfo:
-        """Look a provider up by id or alias; an unknown name lists the known ones."""
+        """Look a provider up by id or alias; an unknown name lists the known ones.
+
+        ``base_url`` honours ``VIDEOEDIT_<ID>_BASE_URL`` as it is set now, not as it was when
+        the plugins were loaded.
+        """
         providers = self._collect()
         key = self._aliases.get(name, name)
         if key in providers:
-            return providers[key]
+            return _with_env(providers[key])
         known = (
             ", ".join(sorted([*providers, *self._aliases]))
             or "none (is a provider plugin installed?)"
@@ -247,9 +251,19 @@ class PluginHost:
         """Deliver an event to every observer; an observer's exception is logged, not raised."""
         for impl in reversed(self.pm.hook.on_task_event.get_hookimpls()):
             try:
-                impl.function(event=event)
+                impl.function(**_hook_args(impl, event=event))
             except Exception:
                 log.exception("videoedit observer %r failed on %s", impl.plugin_name, event.kind)
+
+
+def _with_env(info: ProviderInfo) -> ProviderInfo:
+    override = os.environ.get(base_url_env(info.id), "").strip()
+    return replace(info, base_url=override) if override else info
+
+
+def _hook_args(impl: pluggy.HookImpl, **kwargs: Any) -> dict[str, Any]:
+    """Only the arguments an implementation declares, as pluggy itself would pass them."""
+    return {name: kwargs[name] for name in impl.argnames if name in kwargs}
 
 
 _default: PluginHost | None = None
