@@ -1,1 +1,60 @@
-"""Offline emulator of the Wan video-editing providers."""
+"""Offline emulator of the Wan video-editing providers, with real stand-in MP4s.
+
+One task engine (:class:`TaskEngine`) behind thin wire-format adapters (DashScope's two
+regions and its OSS uploads here; the gateways in their own modules), a renderer that
+writes honest stand-in MP4s, and three ways to run it: ``videoedit-emulator serve``,
+:class:`EmulatorServer` in a thread, and the pytest fixtures of :mod:`.pytest_plugin`.
+See ``docs/emulator.md``.
+
+Names are imported lazily, so that loading the pytest plugin or the renderer does not pull
+in the web server.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from videoedit_emulator.clock import Clock, ManualClock, SystemClock
+    from videoedit_emulator.config import EmulatorConfig, Progression
+    from videoedit_emulator.engine import TaskEngine, TaskView
+    from videoedit_emulator.errors import ApiError, ErrorKind
+    from videoedit_emulator.server import DEFAULT_API_KEY, EmulatorServer
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Clock": "clock",
+    "ManualClock": "clock",
+    "SystemClock": "clock",
+    "EmulatorConfig": "config",
+    "Progression": "config",
+    "TaskEngine": "engine",
+    "TaskView": "engine",
+    "ApiError": "errors",
+    "ErrorKind": "errors",
+    "DEFAULT_API_KEY": "server",
+    "EmulatorServer": "server",
+}
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "ApiError",
+    "Clock",
+    "EmulatorConfig",
+    "EmulatorServer",
+    "ErrorKind",
+    "ManualClock",
+    "Progression",
+    "SystemClock",
+    "TaskEngine",
+    "TaskView",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'videoedit_emulator' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"videoedit_emulator.{module}"), name)

@@ -1,5 +1,188 @@
-"""videoedit-emulator command line."""
+"""``videoedit-emulator``: run the emulator (``serve``) or the offline demo (``demo``)."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
+from videoedit_emulator.sources import is_loopback_host
+
+__all__ = ["build_parser", "main"]
 
 
-def main() -> None:
-    raise SystemExit("not yet")
+def _progression(value: str) -> Progression:
+    try:
+        return Progression.parse(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _key(value: str) -> tuple[str, str]:
+    key, sep, realm = value.rpartition("=")
+    if not sep or not key or realm not in REALMS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: must read KEY=REALM with REALM one of {', '.join(REALMS)}"
+        )
+    return key, realm
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be > 0")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be an integer > 0")
+    return int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="videoedit-emulator",
+        description="Offline emulator of the Wan video-editing providers (real stand-in MP4s).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve every provider's wire format over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=8765, help="port (default: 8765; 0 = any free port)"
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed of task ids (default: 0)")
+    serve.add_argument(
+        "--progression",
+        type=_progression,
+        default=Progression.immediate(),
+        help="immediate | polls=N | seconds=S (default: immediate)",
+    )
+    serve.add_argument(
+        "--task-ttl",
+        type=_positive_float,
+        default=86400.0,
+        metavar="SECONDS",
+        help="task id lifetime (default: 86400)",
+    )
+    serve.add_argument(
+        "--result-ttl",
+        type=_positive_float,
+        default=86400.0,
+        metavar="SECONDS",
+        help="result link lifetime (default: 86400)",
+    )
+    serve.add_argument(
+        "--key",
+        type=_key,
+        action="append",
+        default=[],
+        metavar="KEY=REALM",
+        help="accept KEY only in REALM (repeatable); without any, every non-empty key is accepted",
+    )
+    serve.add_argument(
+        "--max-body-mb",
+        type=_positive_int,
+        default=100,
+        help="request/upload size limit (default: 100)",
+    )
+    serve.add_argument(
+        "--workers", type=_positive_int, default=None, help="render workers (default: one per core)"
+    )
+    serve.add_argument(
+        "--storage-dir",
+        type=Path,
+        default=None,
+        help="keep uploads and results here (default: a temp dir)",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="root URL clients reach the emulator at, for links (default: from each request)",
+    )
+
+    demo = sub.add_parser("demo", help="edit a sample clip through the real client, offline")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the MP4 (default: videoedit-demo/edited.mp4)",
+    )
+    demo.add_argument(
+        "--provider",
+        default="dashscope-singapore",
+        help="provider route to use (default: dashscope-singapore)",
+    )
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
+    from videoedit_emulator.engine import TaskEngine
+
+    config = EmulatorConfig(
+        seed=args.seed,
+        progression=args.progression,
+        task_ttl=args.task_ttl,
+        result_ttl=args.result_ttl,
+        keys=dict(args.key),
+        max_body_bytes=args.max_body_mb * MIB,
+        render_workers=args.workers,
+        storage_dir=args.storage_dir,
+        public_url=args.public_url,
+    )
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"videoedit-emulator: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    root = args.public_url or f"http://{host}:{port}"
+    if not is_loopback_host(args.host):
+        print(
+            f"WARNING: bound to {args.host}, not loopback: anyone who can reach this address can "
+            "use the emulator and read what is uploaded to it.",
+            file=sys.stderr,
+        )
+    engine = TaskEngine(config)
+    print(
+        f"videoedit-emulator serving on {root}  (seed {config.seed}, progression {config.progression})"
+    )
+    for provider, prefix in PROVIDER_PREFIXES.items():
+        print(f"  {provider:<20} {root}{prefix}")
+    print(f"  {'control plane':<20} {root}/_emulator/")
+    print(f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)")
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="info", lifespan="off"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        engine.close()
+        sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    from videoedit_emulator.demo import run_demo
+
+    return run_demo(out=args.out, provider=args.provider)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

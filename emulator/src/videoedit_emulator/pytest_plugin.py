@@ -1,1 +1,81 @@
-"""pytest fixtures for the emulator (filled in by the emulator issue)."""
+"""pytest fixtures for testing against the emulator (registered through ``pytest11``).
+
+- ``emulator_config`` (session): the :class:`~videoedit_emulator.config.EmulatorConfig` the
+  shared server is built from; override it in a ``conftest.py`` to change seeds, keys, TTLs.
+- ``emulator_server`` (session): one :class:`~videoedit_emulator.server.EmulatorServer` for the
+  whole run, on 127.0.0.1 and a port chosen by the OS.
+- ``emulator`` (function): the same server, reset before the test (no tasks, no uploads, the
+  configured seed, progression and clock), so tests never see each other's state.
+- ``emulator_client`` (function): a factory, ``emulator_client("vtrix", **kwargs)``, of
+  :class:`videoedit.Client` objects bound to the emulator with a key it accepts; they are
+  closed after the test.
+- ``emulator_sample_clip`` (session): a 2 s, 640×360, 30 fps H.264 clip with a 440 Hz tone,
+  made once per run (an input for tests; not a stand-in).
+
+The heavy imports (uvicorn, the renderer) happen only when a fixture is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import videoedit
+    from videoedit_emulator.config import EmulatorConfig
+    from videoedit_emulator.server import EmulatorServer
+
+
+@pytest.fixture(scope="session")
+def emulator_config() -> EmulatorConfig:
+    """The shared server's configuration (override in a conftest.py to change it)."""
+    from videoedit_emulator.config import EmulatorConfig
+
+    return EmulatorConfig()
+
+
+@pytest.fixture(scope="session")
+def emulator_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]:
+    """One emulator for the whole test session (state is *not* reset: use ``emulator``)."""
+    from videoedit_emulator.server import EmulatorServer
+
+    server = EmulatorServer(emulator_config).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
+    """The session's emulator, reset to a clean state before this test."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., videoedit.Client]]:
+    """``emulator_client(provider="dashscope-singapore", **kwargs)`` -> a bound Client."""
+    made: list[videoedit.Client] = []
+
+    def factory(provider: str = "dashscope-singapore", **kwargs: Any) -> videoedit.Client:
+        client = emulator.client(provider, **kwargs)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def emulator_sample_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 s 640×360 input clip with audio, made once per session."""
+    from videoedit_emulator.render import make_sample_clip
+
+    return make_sample_clip(
+        tmp_path_factory.mktemp("emulator-input") / "sample.mp4", seconds=2, width=640, height=360
+    )

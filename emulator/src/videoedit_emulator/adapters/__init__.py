@@ -1,0 +1,86 @@
+"""Wire-format adapters: each turns one provider's HTTP dialect into engine calls.
+
+An adapter module exposes ``routes(engine) -> list[starlette.routing.BaseRoute]`` (its
+routes under its own path prefix) and renders :class:`~videoedit_emulator.errors.ApiError`
+in its provider's error format. Adapters translate JSON, status words, times and progress
+figures; every decision about a task belongs to the engine. The list of adapters an app
+mounts is :data:`videoedit_emulator.app.ADAPTERS`.
+
+This module holds the small HTTP helpers every adapter needs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+from videoedit_emulator.errors import ApiError, ErrorKind
+
+__all__ = ["bearer_token", "own_netlocs", "public_base", "read_body", "read_json"]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (``too_large``) as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(total, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        ErrorKind.TOO_LARGE,
+        f"request body is {'at least ' if size <= limit else ''}{size} bytes; "
+        f"the limit is {limit} bytes ({limit / 2**20:g} MB)",
+        field="body",
+    )
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body parsed as JSON; a 400 ``InvalidParameter`` saying where it is malformed."""
+    raw = await read_body(request, limit)
+    if not raw.strip():
+        raise ApiError.invalid("body", "is empty; a JSON object is required")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiError.invalid("body", "is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError.invalid(
+            "body", f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def bearer_token(request: Request) -> str:
+    """The key in ``Authorization: Bearer <key>`` (a bare key is taken as is); ``""`` if none."""
+    header = request.headers.get("authorization", "").strip()
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    if header.lower() == "bearer":
+        return ""
+    return header
+
+
+def public_base(request: Request, configured: str | None = None) -> str:
+    """The root URL the caller reached the emulator at (links point back there)."""
+    if configured:
+        return configured.rstrip("/")
+    return str(request.url.replace(path="", query="", fragment="")).rstrip("/")
+
+
+def own_netlocs(request: Request, configured: str | None = None) -> frozenset[str]:
+    """Every ``host:port`` this emulator is known by in this request (to spot its own links)."""
+    names = {request.url.netloc.lower()}
+    if configured:
+        names.add(urlsplit(configured).netloc.lower())
+    return frozenset(names)

@@ -1,0 +1,169 @@
+"""The OSS wire format: the upload host of DashScope's temporary uploads, and result links.
+
+- ``POST /oss/dashscope-file-mgr``: an OSS PostObject form (``OSSAccessKeyId``, ``Signature``,
+  ``policy``, ``key``, ``x-oss-object-acl``, ``x-oss-forbid-overwrite``,
+  ``success_action_status``, ``x-oss-content-type``, ``file``), checked by the store against
+  the policy that getPolicy issued. Answers ``success_action_status`` (200 or 201, else 204).
+- ``GET|HEAD /oss/dashscope-result/<key>?Expires=…&OSSAccessKeyId=…&Signature=…``: a rendered
+  MP4 behind a signed, expiring link, with ``Content-Length`` and byte ranges.
+
+Errors are OSS's XML ``<Error><Code/><Message/><RequestId/></Error>`` with its statuses
+(403 ``AccessDenied`` "Request has expired.", 403 ``SignatureDoesNotMatch``, 404 ``NoSuchKey``,
+409 ``FileAlreadyExists``, 400 ``EntityTooLarge``).
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+import anyio.to_thread
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message
+
+from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.store import RESULT_BUCKET, UPLOAD_BUCKET
+
+__all__ = ["RESULT_PREFIX", "UPLOAD_PATH", "oss_error", "routes", "upload_host"]
+
+UPLOAD_PATH = f"/oss/{UPLOAD_BUCKET}"
+RESULT_PREFIX = f"/oss/{RESULT_BUCKET}"
+#: Room for the form fields around the file itself.
+_FORM_SLACK = 64 * 1024
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def upload_host(base: str) -> str:
+    """The ``upload_host`` getPolicy hands out, for an emulator reached at ``base``."""
+    return base.rstrip("/") + UPLOAD_PATH
+
+
+def oss_error(exc: ApiError, request_id: str) -> Response:
+    code = exc.code or "InvalidArgument"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'
+        f"  <Code>{escape(code)}</Code>\n  <Message>{escape(exc.message)}</Message>\n"
+        f"  <RequestId>{escape(request_id)}</RequestId>\n  <HostId>videoedit-emulator</HostId>\n"
+        "</Error>\n"
+    )
+    return Response(
+        xml,
+        status_code=exc.status,
+        media_type="application/xml",
+        headers={"x-oss-request-id": request_id},
+    )
+
+
+def routes(engine: TaskEngine) -> list[BaseRoute]:
+    limit = engine.config.max_body_bytes + _FORM_SLACK
+
+    async def upload(request: Request) -> Response:
+        request_id = engine.new_request_id().replace("-", "").upper()[:24]
+        try:
+            return await _upload(request, request_id)
+        except ApiError as exc:
+            return oss_error(exc, request_id)
+
+    async def _upload(request: Request, request_id: str) -> Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _entity_too_large(int(declared), limit)
+        received = 0
+
+        async def receive() -> Message:
+            nonlocal received
+            message = await request.receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(received)
+            return message
+
+        limited = Request(request.scope, receive)
+        try:
+            form = await limited.form(max_files=1, max_fields=32)
+        except _TooLarge as exc:
+            raise _entity_too_large(exc.size, limit) from None
+        except Exception as exc:  # python-multipart's parse errors
+            raise ApiError(
+                ErrorKind.INVALID_PARAMETER,
+                f"The body of your POST request is not well-formed multipart/form-data: {exc}",
+                code="MalformedPOSTRequest",
+            ) from None
+        try:
+            fields: dict[str, str] = {}
+            upload_file: UploadFile | None = None
+            for name, value in form.multi_items():
+                if isinstance(value, str):
+                    fields[name] = value
+                elif name == "file":
+                    upload_file = value
+            if upload_file is None:
+                raise ApiError(
+                    ErrorKind.INVALID_PARAMETER,
+                    "Formfield file is required: the file to upload.",
+                    field="file",
+                    code="InvalidArgument",
+                )
+            size = upload_file.size
+            if size is None:
+                upload_file.file.seek(0, 2)
+                size = upload_file.file.tell()
+            upload_file.file.seek(0)
+            await anyio.to_thread.run_sync(
+                engine.store.accept_upload, fields, upload_file.file, upload_file.filename, size
+            )
+        finally:
+            await form.close()
+        status = fields.get("success_action_status", "")
+        headers = {"x-oss-request-id": request_id}
+        if status == "200":
+            return Response(b"", status_code=200, headers=headers)
+        if status == "201":
+            key = escape(fields.get("key", ""))
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>\n'
+                f"  <Bucket>{UPLOAD_BUCKET}</Bucket>\n  <Key>{key}</Key>\n</PostResponse>\n"
+            )
+            return Response(xml, status_code=201, media_type="application/xml", headers=headers)
+        return Response(status_code=204, headers=headers)
+
+    async def download(request: Request) -> Response:
+        request_id = engine.new_request_id().replace("-", "").upper()[:24]
+        query = request.query_params
+        try:
+            path = engine.store.open_result(
+                request.path_params["key"],
+                query.get("Expires"),
+                query.get("OSSAccessKeyId"),
+                query.get("Signature"),
+            )
+        except ApiError as exc:
+            return oss_error(exc, request_id)
+        return FileResponse(
+            path,
+            media_type="video/mp4",
+            headers={"x-oss-request-id": request_id, "Cache-Control": "private"},
+        )
+
+    return [
+        Route(UPLOAD_PATH, upload, methods=["POST"]),
+        Route(UPLOAD_PATH + "/", upload, methods=["POST"]),
+        Route(RESULT_PREFIX + "/{key:path}", download, methods=["GET", "HEAD"]),
+    ]
+
+
+def _entity_too_large(size: int, limit: int) -> ApiError:
+    return ApiError(
+        ErrorKind.INVALID_PARAMETER,
+        f"Your proposed upload exceeds the maximum allowed size ({size} > {limit} bytes).",
+        field="file",
+        code="EntityTooLarge",
+    )

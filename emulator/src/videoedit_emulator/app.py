@@ -1,0 +1,57 @@
+"""The ASGI application: every wire-format adapter and the control plane, over one engine.
+
+To serve a new wire format, write ``adapters/<name>.py`` with ``routes(engine)`` and add it
+to :data:`ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from videoedit_emulator import control
+from videoedit_emulator.adapters import dashscope, oss
+from videoedit_emulator.engine import TaskEngine
+
+__all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
+
+Adapter = Callable[[TaskEngine], list[BaseRoute]]
+
+#: Every wire format the emulator speaks. Registration point for new adapters.
+ADAPTERS: list[Adapter] = [dashscope.routes, oss.routes]
+
+#: Where each provider's routes live, relative to the emulator's root URL (its base URL is
+#: root + prefix). Adapters that add a provider add it here too.
+PROVIDER_PREFIXES: dict[str, str] = {
+    "dashscope-beijing": "/api/v1",
+    "dashscope-singapore": "/intl/api/v1",
+    "vtrix": "/vtrix",
+    "apimart": "/apimart",
+}
+
+
+def create_app(engine: TaskEngine) -> Starlette:
+    """A Starlette app serving ``engine`` through every adapter in :data:`ADAPTERS`."""
+
+    async def index(request: Request) -> JSONResponse:
+        root = str(request.url.replace(path="", query="")).rstrip("/")
+        return JSONResponse(
+            {
+                "service": "videoedit-emulator",
+                "base_urls": {pid: root + prefix for pid, prefix in PROVIDER_PREFIXES.items()},
+                "control": root + control.PREFIX,
+                "models": engine.models.ids(),
+            }
+        )
+
+    routes: list[BaseRoute] = [Route("/", index, methods=["GET"])]
+    routes += control.routes(engine)
+    for adapter in ADAPTERS:
+        routes += adapter(engine)
+    app = Starlette(routes=routes)
+    app.state.engine = engine
+    return app

@@ -1,0 +1,262 @@
+"""The control plane: steer the emulator from a test, under the reserved prefix ``/_emulator/``.
+
+Routes (JSON in, JSON out; errors are ``{"error": {"kind", "message", "field"}}``):
+
+==========================================  ==============================================
+``GET  /_emulator/health``                   liveness, seed, default progression, models
+``POST /_emulator/reset``                    forget everything; optional ``{"seed": n}``
+``POST /_emulator/seed``                     ``{"seed": n}``: restart the id sequences
+``GET|PUT /_emulator/progression``           default progression, ``{"progression": "polls=3"}``
+``GET  /_emulator/tasks``                    every live task, engine view
+``GET  /_emulator/tasks/{id}``               one task, engine view (does not count as a poll)
+``POST /_emulator/tasks/{id}/progression``   ``{"progression": "seconds=2"}``, counted from now
+``POST /_emulator/tasks/{id}/fail``          ``{"code": "...", "message": "..."}``: end FAILED when due
+``POST /_emulator/clock/advance``            ``{"seconds": n}``: switch to a manual clock, move it
+==========================================  ==============================================
+
+Per-request directives (any provider route that creates a task honours them):
+
+- ``X-Emulator-Progression: polls=3`` (or ``immediate``, ``seconds=2.5``) for that task;
+- ``X-Emulator-Fail: DataInspectionFailed[: message]`` makes that task end FAILED with that code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from videoedit_emulator.clock import ManualClock
+from videoedit_emulator.config import Progression
+from videoedit_emulator.engine import TaskEngine, TaskView
+from videoedit_emulator.errors import ApiError, ErrorKind
+
+__all__ = [
+    "FAIL_HEADER",
+    "PREFIX",
+    "PROGRESSION_HEADER",
+    "Directives",
+    "directives",
+    "routes",
+    "task_json",
+]
+
+PREFIX = "/_emulator"
+PROGRESSION_HEADER = "X-Emulator-Progression"
+FAIL_HEADER = "X-Emulator-Fail"
+_CODE = re.compile(r"^[A-Za-z][\w.]{0,63}$")
+_CONTROL_BODY_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Directives:
+    """What a request's ``X-Emulator-*`` headers ask of the task it creates."""
+
+    progression: Progression | None = None
+    fail: tuple[str, str] | None = None
+
+
+def parse_fail(value: str, field: str = FAIL_HEADER) -> tuple[str, str]:
+    code, _, message = value.partition(":")
+    code, message = code.strip(), message.strip()
+    if not _CODE.match(code):
+        raise ApiError.invalid(
+            field, f"must read <Code>[: message], e.g. DataInspectionFailed; got {value[:60]!r}"
+        )
+    return code, message or f"The emulator was told to fail this task with {code}."
+
+
+def directives(headers: Mapping[str, str]) -> Directives:
+    """Read the directive headers; a malformed one is a 400 naming the header."""
+    progression = fail = None
+    spec = headers.get(PROGRESSION_HEADER.lower()) or headers.get(PROGRESSION_HEADER)
+    if spec:
+        try:
+            progression = Progression.parse(spec)
+        except ValueError as exc:
+            raise ApiError.invalid(PROGRESSION_HEADER, f"is invalid: {exc}") from None
+    failure = headers.get(FAIL_HEADER.lower()) or headers.get(FAIL_HEADER)
+    if failure:
+        fail = parse_fail(failure)
+    return Directives(progression, fail)
+
+
+def task_json(view: TaskView) -> dict[str, Any]:
+    """The engine's view of a task, wire-neutral (epoch seconds, fractions, file facts)."""
+    out: dict[str, Any] = {
+        "task_id": view.task_id,
+        "realm": view.realm,
+        "model": view.model,
+        "status": view.status.value,
+        "progress": view.progress,
+        "progression": view.progression,
+        "polls": view.polls,
+        "submitted_at": view.submitted_at,
+        "scheduled_at": view.scheduled_at,
+        "ended_at": view.ended_at,
+        "error_code": view.error_code,
+        "error_message": view.error_message,
+        "notes": list(view.notes),
+        "parameters": dict(view.parameters),
+    }
+    if view.result is not None:
+        r = view.result
+        out["result"] = {
+            "path": str(r.path),
+            "expires_at": r.expires_at,
+            "width": r.width,
+            "height": r.height,
+            "duration": r.duration,
+            "fps": r.fps,
+            "has_audio": r.has_audio,
+            "size_bytes": r.size_bytes,
+        }
+    if view.usage is not None:
+        u = view.usage
+        out["usage"] = {
+            "input_seconds": u.input_seconds,
+            "output_seconds": u.output_seconds,
+            "total_seconds": u.total_seconds,
+            "video_count": u.video_count,
+            "short_side": u.short_side,
+        }
+    return out
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"kind": exc.kind.value, "message": exc.message, "field": exc.field}},
+        status_code=exc.status,
+    )
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return JSONResponse(await handler(request))
+        except ApiError as exc:
+            return _error(exc)
+
+    return endpoint
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > _CONTROL_BODY_LIMIT:
+        raise ApiError(ErrorKind.TOO_LARGE, "control request body is too large", field="body")
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError.invalid("body", "is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError.invalid("body", "must be a JSON object")
+    return body
+
+
+def _int(body: Mapping[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ApiError.invalid(name, "must be an integer")
+    return value
+
+
+def _progression(body: Mapping[str, Any]) -> Progression:
+    spec = body.get("progression")
+    if not isinstance(spec, str):
+        raise ApiError.invalid("progression", "must be a string: immediate, polls=N or seconds=S")
+    try:
+        return Progression.parse(spec)
+    except ValueError as exc:
+        raise ApiError.invalid("progression", f"is invalid: {exc}") from None
+
+
+def routes(engine: TaskEngine) -> list[BaseRoute]:
+    """The control plane's routes, mounted at ``/_emulator``."""
+
+    async def health(request: Request) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "seed": engine.seed,
+            "progression": str(engine.progression),
+            "tasks": len(engine.all_tasks()),
+            "models": engine.models.ids(),
+            "clock": repr(engine.clock),
+        }
+
+    async def reset(request: Request) -> dict[str, Any]:
+        body = await _body(request)
+        engine.reset(seed=_int(body, "seed") if "seed" in body else None)
+        return {"status": "reset", "seed": engine.seed}
+
+    async def seed(request: Request) -> dict[str, Any]:
+        engine.reseed(_int(await _body(request), "seed"))
+        return {"seed": engine.seed}
+
+    async def progression(request: Request) -> dict[str, Any]:
+        if request.method in ("PUT", "POST"):
+            engine.set_default_progression(_progression(await _body(request)))
+        return {"progression": str(engine.progression)}
+
+    async def list_tasks(request: Request) -> dict[str, Any]:
+        return {"tasks": [task_json(v) for v in engine.all_tasks()]}
+
+    async def get_task(request: Request) -> dict[str, Any]:
+        task_id = request.path_params["task_id"]
+        view = engine.get(task_id, poll=False)
+        return task_json(view)
+
+    async def task_progression(request: Request) -> dict[str, Any]:
+        prog = _progression(await _body(request))
+        return task_json(engine.set_progression(request.path_params["task_id"], prog))
+
+    async def task_fail(request: Request) -> dict[str, Any]:
+        body = await _body(request)
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise ApiError.invalid("code", "must be a string such as DataInspectionFailed")
+        message = body.get("message", "")
+        if not isinstance(message, str):
+            raise ApiError.invalid("message", "must be a string")
+        code, message = parse_fail(f"{code}: {message}" if message else code, "code")
+        return task_json(engine.fail(request.path_params["task_id"], code, message))
+
+    async def advance(request: Request) -> dict[str, Any]:
+        body = await _body(request)
+        seconds = body.get("seconds")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise ApiError.invalid("seconds", "must be a number >= 0")
+        clock = engine.clock
+        if not isinstance(clock, ManualClock):
+            clock = engine.use_clock(ManualClock(engine.clock.now()))
+        assert isinstance(clock, ManualClock)
+        return {"now": clock.advance(float(seconds))}
+
+    return [
+        Mount(
+            PREFIX,
+            routes=[
+                Route("/health", _endpoint(health), methods=["GET"]),
+                Route("/reset", _endpoint(reset), methods=["POST"]),
+                Route("/seed", _endpoint(seed), methods=["POST"]),
+                Route("/progression", _endpoint(progression), methods=["GET", "PUT", "POST"]),
+                Route("/tasks", _endpoint(list_tasks), methods=["GET"]),
+                Route("/tasks/{task_id}", _endpoint(get_task), methods=["GET"]),
+                Route(
+                    "/tasks/{task_id}/progression", _endpoint(task_progression), methods=["POST"]
+                ),
+                Route("/tasks/{task_id}/fail", _endpoint(task_fail), methods=["POST"]),
+                Route("/clock/advance", _endpoint(advance), methods=["POST"]),
+            ],
+        )
+    ]

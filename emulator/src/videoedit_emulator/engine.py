@@ -1,0 +1,635 @@
+"""The task engine: one state machine behind every wire format.
+
+A task moves PENDING -> RUNNING -> SUCCEEDED | FAILED; it can be CANCELED only while
+PENDING; an unknown or expired id reads UNKNOWN. How fast it moves is its
+:class:`~videoedit_emulator.config.Progression` (immediate, after N polls, after S seconds),
+set for the engine and per task. Its MP4 is rendered from submission on, in a thread pool
+bounded by the cores, so the event loop never waits on ffmpeg; a task reports SUCCEEDED only
+once its file exists.
+
+The engine speaks no wire format. It hands adapters :class:`TaskView` snapshots (status as
+a :class:`~videoedit.task.TaskStatus`, times as epoch seconds, a progress fraction in
+[0, 1], usage figures) and raises :class:`~videoedit_emulator.errors.ApiError`; adapters
+translate words, times and numbers into their provider's JSON.
+
+Ids are drawn from a generator seeded with ``config.seed``, so the same sequence of calls
+yields the same task ids, request ids and upload directories in every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+
+from videoedit.task import TaskStatus
+from videoedit_emulator.clock import Clock
+from videoedit_emulator.config import EmulatorConfig, Progression
+from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.models import ModelRegistry, default_registry
+from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia
+from videoedit_emulator.sources import DownloadFailed, SourceContext, check_oss_allowed, resolve
+from videoedit_emulator.store import Store
+
+if TYPE_CHECKING:
+    from videoedit_emulator.cache import RenderCache
+    from videoedit_emulator.render import RenderJob, RenderResult
+
+__all__ = ["Renderer", "ResultView", "TaskEngine", "TaskView", "UsageFigures"]
+
+#: Renders a job to a path; the default is :func:`videoedit_emulator.render.render`.
+Renderer = Callable[["RenderJob", Path], "RenderResult"]
+
+_TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
+#: Progress shown while a due task still waits for its MP4.
+_ALMOST = 0.99
+
+
+@dataclass(frozen=True)
+class UsageFigures:
+    """What a SUCCEEDED task is billed on; adapters shape it per ``style``."""
+
+    style: str
+    input_seconds: float | None
+    output_seconds: float
+    video_count: int
+    short_side: int
+
+    @property
+    def total_seconds(self) -> float:
+        return round((self.input_seconds or 0.0) + self.output_seconds, 2)
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """The MP4 of a SUCCEEDED task: its store key (for a signed link) and what it holds."""
+
+    key: str
+    path: Path
+    expires_at: float
+    width: int
+    height: int
+    duration: float
+    fps: int
+    has_audio: bool
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task as an adapter sees it at one instant (immutable)."""
+
+    task_id: str
+    request_id: str
+    realm: str
+    model: str
+    status: TaskStatus
+    progress: float | None
+    submitted_at: float | None = None
+    scheduled_at: float | None = None
+    ended_at: float | None = None
+    prompt: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+    notes: tuple[str, ...] = ()
+    result: ResultView | None = None
+    usage: UsageFigures | None = None
+    progression: str | None = None
+    polls: int = 0
+
+    @classmethod
+    def unknown(cls, task_id: str, realm: str, request_id: str) -> TaskView:
+        return cls(task_id, request_id, realm, "", TaskStatus.UNKNOWN, None)
+
+
+@dataclass
+class _Task:
+    """The engine's own, mutable record of a task (guarded by the engine's lock)."""
+
+    task_id: str
+    request_id: str
+    realm: str
+    model: str
+    plan: JobPlan
+    render_plan: RenderPlan | None
+    progression: Progression
+    submitted_at: float
+    base_time: float
+    generation: int
+    status: TaskStatus = TaskStatus.PENDING
+    polls: int = 0
+    scheduled_at: float | None = None
+    ended_at: float | None = None
+    progress: float = 0.0
+    failure: tuple[str, str] | None = None
+    notes: tuple[str, ...] = ()
+    future: Future[None] | None = None
+    rendered: RenderResult | None = None
+    rendered_at: float | None = None
+    render_error: str | None = None
+
+
+class TaskEngine:
+    """Tasks, uploads and results of one emulator (thread-safe; see the module docstring).
+
+    ``registry`` and ``renderer`` are injectable for tests and for new model families. The
+    default renderer keeps a content-addressed cache in the storage directory (it survives
+    :meth:`reset`), so an identical job is rendered once per emulator.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        registry: ModelRegistry | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.config = config or EmulatorConfig()
+        self.models = registry or default_registry()
+        self.clock: Clock = self.config.clock
+        self.store = Store(
+            self.config.storage_dir,
+            lambda: self.clock.now(),
+            upload_ttl=self.config.upload_ttl,
+            max_upload_bytes=self.config.max_body_bytes,
+        )
+        self.renderer: Renderer = renderer or self._render_with_cache
+        self._cache: RenderCache | None = None
+        if self.config.render_cache_bytes:
+            from videoedit_emulator.cache import RenderCache
+
+            self._cache = RenderCache(
+                self.store.root / "cache", max_bytes=self.config.render_cache_bytes
+            )
+        self._lock = threading.RLock()
+        self._tasks: dict[str, _Task] = {}
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.config.workers, thread_name_prefix="emulator-render"
+        )
+        self._io_limiter = anyio.CapacityLimiter(max(4, self.config.workers * 2))
+        self._generation = 0
+        self._closed = False
+        self.seed = self.config.seed
+        self.progression = self.config.progression
+        self._reseed(self.seed)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _reseed(self, seed: int) -> None:
+        self.seed = seed
+        self._ids = random.Random(f"task:{seed}")
+        self._request_ids = random.Random(f"request:{seed}")
+        self._tokens = random.Random(f"upload:{seed}")
+
+    def reset(self, *, seed: int | None = None) -> None:
+        """Forget every task, upload and result; re-seed ids; restore the configured
+        progression and clock. Renders in flight finish into the void."""
+        with self._lock:
+            self._generation += 1
+            for task in self._tasks.values():
+                if task.future is not None:
+                    task.future.cancel()
+            self._tasks.clear()
+            self.progression = self.config.progression
+            self.clock = self.config.clock
+            self._reseed(self.config.seed if seed is None else seed)
+        self.store.reset()
+
+    def reseed(self, seed: int) -> None:
+        """Restart the id sequences from ``seed`` (tasks already made keep their ids)."""
+        with self._lock:
+            self._reseed(seed)
+
+    def use_clock(self, clock: Clock) -> Clock:
+        """Swap the clock (e.g. for a :class:`~videoedit_emulator.clock.ManualClock`) until reset."""
+        with self._lock:
+            self.clock = clock
+        return clock
+
+    def set_default_progression(self, progression: Progression | str) -> Progression:
+        """The progression of tasks created from now on (until reset)."""
+        prog = Progression.parse(progression) if isinstance(progression, str) else progression
+        with self._lock:
+            self.progression = prog
+        return prog
+
+    def close(self) -> None:
+        """Stop the render pool and delete the storage directory (if the engine made it)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._generation += 1
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.store.close()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until no render is queued or running; ``False`` if ``timeout`` ran out."""
+        with self._lock:
+            futures = [t.future for t in self._tasks.values() if t.future is not None]
+        from concurrent.futures import wait
+
+        _, pending = wait(futures, timeout=timeout)
+        return not pending
+
+    # -- ids ----------------------------------------------------------------------------------
+    def new_request_id(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._request_ids.getrandbits(128), version=4))
+
+    def _new_task_id(self) -> str:
+        while True:
+            candidate = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            if candidate not in self._tasks:
+                return candidate
+
+    def upload_token(self) -> str:
+        """A fresh, seeded token for an upload directory."""
+        with self._lock:
+            return uuid.UUID(int=self._tokens.getrandbits(128), version=4).hex
+
+    # -- submission -----------------------------------------------------------------------------
+    async def submit(
+        self,
+        *,
+        realm: str,
+        model: Any,
+        input: Any,
+        parameters: Any,
+        region: str | None = None,
+        request_id: str | None = None,
+        progression: Progression | None = None,
+        fail: tuple[str, str] | None = None,
+        allow_oss: bool = True,
+        own_netlocs: frozenset[str] = frozenset(),
+    ) -> TaskView:
+        """Validate a request, resolve its media (off the event loop), create the task and
+        start its render. Raises ApiError for a request the service would answer with 4xx.
+
+        ``fail`` makes the task end FAILED with that (code, message) when it is due.
+        """
+        if not isinstance(model, str) or not model.strip():
+            raise ApiError(
+                ErrorKind.INVALID_PARAMETER,
+                'Required parameter "model" missing from request.'
+                if model is None or model == ""
+                else f"model must be a string, got {type(model).__name__}",
+                field="model",
+                code="BadRequest.EmptyModel"
+                if model is None or model == ""
+                else "InvalidParameter",
+            )
+        handler = self.models.lookup(model, region)
+        if input is None:
+            raise ApiError(
+                ErrorKind.INVALID_PARAMETER,
+                'Required parameter "input" missing from request.',
+                field="input",
+                code="BadRequest.EmptyInput",
+            )
+        if not isinstance(input, dict):
+            raise ApiError.invalid("input", "must be an object")
+        if parameters is None:
+            parameters = {}
+        if not isinstance(parameters, dict):
+            raise ApiError.invalid("parameters", "must be an object")
+        plan = handler.validate(model, input, parameters, region)
+        if not allow_oss:
+            check_oss_allowed(plan.media, None)
+        context = SourceContext(
+            store=self.store,
+            model=model,
+            own_netlocs=own_netlocs,
+            max_bytes=self.config.max_fetch_bytes,
+            timeout=self.config.fetch_timeout,
+        )
+        resolved, download_failure = await anyio.to_thread.run_sync(
+            self._resolve_all, plan, context, limiter=self._io_limiter
+        )
+        render_plan = None
+        if download_failure is None:
+            render_plan = handler.prepare(plan, resolved)
+        notes = render_plan.notes if render_plan else ()
+        with self._lock:
+            if self._closed:
+                raise ApiError(
+                    ErrorKind.INTERNAL, "the emulator is shutting down", code="InternalError"
+                )
+            now = self.clock.now()
+            task = _Task(
+                task_id=self._new_task_id(),
+                request_id=request_id or self.new_request_id(),
+                realm=realm,
+                model=model,
+                plan=plan,
+                render_plan=render_plan,
+                progression=progression or self.progression,
+                submitted_at=now,
+                base_time=now,
+                generation=self._generation,
+                failure=fail
+                or (("InvalidParameter", str(download_failure)) if download_failure else None),
+                notes=notes,
+            )
+            self._tasks[task.task_id] = task
+            if render_plan is not None and fail is None:
+                task.future = self._pool.submit(self._render, task, render_plan)
+            return self._view(task)
+
+    def _render_with_cache(self, job: RenderJob, out_path: Path) -> RenderResult:
+        from videoedit_emulator.render import render
+
+        return render(job, out_path, cache=self._cache)
+
+    @staticmethod
+    def _resolve_all(
+        plan: JobPlan, context: SourceContext
+    ) -> tuple[dict[str, ResolvedMedia], DownloadFailed | None]:
+        resolved: dict[str, ResolvedMedia] = {}
+        for item in plan.media:
+            try:
+                resolved[item.field] = resolve(item, context)
+            except DownloadFailed as exc:
+                return resolved, exc
+        return resolved, None
+
+    def _render(self, task: _Task, plan: RenderPlan) -> None:
+        out = self.store.result_path(f"{task.task_id}.mp4")
+        try:
+            result = self.renderer(plan.job, out)
+            error = None
+        except Exception as exc:  # the task must fail, whatever broke
+            result, error = None, f"{type(exc).__name__}: {exc}".strip()
+        with self._lock:
+            stale = task.generation != self._generation or task.status is TaskStatus.CANCELED
+            if not stale:
+                task.rendered, task.render_error = result, error
+                task.rendered_at = self.clock.now()
+        if stale:
+            with contextlib.suppress(OSError):
+                out.unlink(missing_ok=True)
+
+    # -- the state machine ------------------------------------------------------------------------
+    def _phase(self, task: _Task, now: float) -> str:
+        prog = task.progression
+        if prog.mode == "immediate":
+            return "due"
+        if prog.mode == "polls":
+            if task.polls >= prog.polls:
+                return "due"
+            if task.polls <= math.ceil((prog.polls - 1) / 2):
+                return "pending"
+            return "running"
+        elapsed = now - task.base_time
+        if elapsed >= prog.seconds:
+            return "due"
+        return "running" if elapsed >= prog.seconds / 2 else "pending"
+
+    def _fraction(self, task: _Task, now: float) -> float:
+        prog = task.progression
+        if prog.mode == "polls":
+            return min(1.0, task.polls / prog.polls)
+        if prog.mode == "seconds":
+            return min(1.0, max(0.0, (now - task.base_time) / prog.seconds))
+        return 0.5
+
+    def _advance(self, task: _Task, *, poll: bool) -> None:
+        """Bring a task's status up to date (under the lock); ``poll`` counts a status query."""
+        if task.status in _TERMINAL:
+            return
+        now = self.clock.now()
+        if poll:
+            task.polls += 1
+        phase = self._phase(task, now)
+        if phase == "pending":
+            task.status = TaskStatus.PENDING
+            task.progress = 0.0
+            return
+        prog = task.progression
+        if task.scheduled_at is None:
+            task.scheduled_at = (
+                task.base_time + prog.seconds / 2
+                if prog.mode == "seconds"
+                else max(now, task.submitted_at)
+            )
+            if prog.mode == "immediate":
+                task.scheduled_at = task.submitted_at
+        task.progress = min(_ALMOST, max(task.progress, self._fraction(task, now)))
+        if phase == "running":
+            task.status = TaskStatus.RUNNING
+            return
+        due_at = {"immediate": task.submitted_at, "seconds": task.base_time + prog.seconds}.get(
+            prog.mode, now
+        )
+        if task.failure is not None:
+            task.status = TaskStatus.FAILED
+            task.ended_at = max(due_at, task.scheduled_at)
+            _cancel(task)
+        elif task.render_error is not None:
+            task.status = TaskStatus.FAILED
+            task.failure = (
+                "InternalError",
+                f"The emulator failed to render the stand-in video: {task.render_error}",
+            )
+            task.ended_at = max(due_at, task.rendered_at or now)
+        elif task.rendered is not None:
+            task.status = TaskStatus.SUCCEEDED
+            task.progress = 1.0
+            task.ended_at = max(due_at, task.rendered_at or now)
+        else:
+            task.status = TaskStatus.RUNNING
+            task.progress = _ALMOST if task.progress >= _ALMOST else task.progress
+
+    def _expired(self, task: _Task) -> bool:
+        return self.clock.now() >= task.submitted_at + self.config.task_ttl
+
+    def _lookup(self, task_id: str, realm: str | None) -> _Task | None:
+        task = self._tasks.get(task_id)
+        if task is None or (realm is not None and task.realm != realm):
+            return None
+        if self._expired(task):
+            self._forget(task)
+            return None
+        return task
+
+    def _forget(self, task: _Task) -> None:
+        self._tasks.pop(task.task_id, None)
+        _cancel(task)
+        self.store.remove_result(f"{task.task_id}.mp4")
+
+    # -- queries ----------------------------------------------------------------------------------
+    def get(self, task_id: str, realm: str | None = None, *, poll: bool = True) -> TaskView:
+        """The task now; UNKNOWN when the id is unknown, expired or of another realm.
+
+        ``poll`` counts this as a status query (what ``polls=N`` progression counts)."""
+        with self._lock:
+            task = self._lookup(task_id, realm)
+            if task is None:
+                return TaskView.unknown(task_id, realm or "", self.new_request_id())
+            self._advance(task, poll=poll)
+            return self._view(task)
+
+    def cancel(self, task_id: str, realm: str | None = None) -> TaskView:
+        """Cancel a PENDING task; anything else is an ``UnsupportedOperation`` error."""
+        with self._lock:
+            task = self._lookup(task_id, realm)
+            status = TaskStatus.UNKNOWN
+            if task is not None:
+                self._advance(task, poll=False)
+                status = task.status
+            if task is None or task.status is not TaskStatus.PENDING:
+                raise ApiError(
+                    ErrorKind.UNSUPPORTED,
+                    "Failed to cancel the task, please confirm if the task is in PENDING status. "
+                    f"(task {task_id} is {status.value})",
+                    field="task_id",
+                    code="UnsupportedOperation",
+                )
+            task.status = TaskStatus.CANCELED
+            task.ended_at = self.clock.now()
+            _cancel(task)
+            return self._view(task)
+
+    def list_tasks(
+        self,
+        realm: str | None,
+        *,
+        page_no: int = 1,
+        page_size: int = 10,
+        start: float | None = None,
+        end: float | None = None,
+        model: str | None = None,
+        status: TaskStatus | None = None,
+    ) -> tuple[list[TaskView], int]:
+        """One page of tasks, newest first, and the total that matched the filters."""
+        with self._lock:
+            for task in list(self._tasks.values()):
+                if self._expired(task):
+                    self._forget(task)
+            matched = []
+            for task in sorted(self._tasks.values(), key=lambda t: t.submitted_at, reverse=True):
+                if realm is not None and task.realm != realm:
+                    continue
+                if model is not None and task.model != model:
+                    continue
+                if start is not None and task.submitted_at < start:
+                    continue
+                if end is not None and task.submitted_at > end:
+                    continue
+                self._advance(task, poll=False)
+                if status is not None and task.status is not status:
+                    continue
+                matched.append(task)
+            first = (page_no - 1) * page_size
+            return [self._view(t) for t in matched[first : first + page_size]], len(matched)
+
+    def all_tasks(self) -> list[TaskView]:
+        """Every live task of every realm (for the control plane), oldest first."""
+        return list(reversed(self.list_tasks(None, page_size=10**9)[0]))
+
+    # -- control ------------------------------------------------------------------------------------
+    def set_progression(self, task_id: str, progression: Progression | str) -> TaskView:
+        """Give a live task a new progression, counted from now (polls and seconds restart)."""
+        prog = Progression.parse(progression) if isinstance(progression, str) else progression
+        with self._lock:
+            task = self._require_live(task_id)
+            task.progression = prog
+            task.polls = 0
+            task.base_time = self.clock.now()
+            return self._view(task)
+
+    def fail(self, task_id: str, code: str, message: str) -> TaskView:
+        """Make a live task end FAILED with ``code`` and ``message`` when it is due."""
+        with self._lock:
+            task = self._require_live(task_id)
+            task.failure = (code, message)
+            _cancel(task)
+            return self._view(task)
+
+    def _require_live(self, task_id: str) -> _Task:
+        task = self._lookup(task_id, None)
+        if task is None:
+            raise ApiError(
+                ErrorKind.NOT_FOUND, f"task_id {task_id!r} is unknown or expired", field="task_id"
+            )
+        self._advance(task, poll=False)
+        if task.status in _TERMINAL:
+            raise ApiError(
+                ErrorKind.UNSUPPORTED,
+                f"task_id {task_id!r} has already ended ({task.status.value}); only a live task can change",
+                field="task_id",
+                status=409,
+            )
+        return task
+
+    # -- snapshots ------------------------------------------------------------------------------------
+    def _view(self, task: _Task) -> TaskView:
+        result = usage = None
+        code = message = None
+        if task.status is TaskStatus.SUCCEEDED and task.rendered is not None:
+            rendered = task.rendered
+            assert task.render_plan is not None
+            assert task.ended_at is not None
+            result = ResultView(
+                key=f"{task.task_id}.mp4",
+                path=rendered.path,
+                expires_at=task.ended_at + self.config.result_ttl,
+                width=rendered.width,
+                height=rendered.height,
+                duration=rendered.duration,
+                fps=rendered.fps,
+                has_audio=rendered.has_audio,
+                size_bytes=rendered.size_bytes,
+            )
+            usage = UsageFigures(
+                style=task.render_plan.usage_style,
+                input_seconds=task.render_plan.input_seconds,
+                output_seconds=round(rendered.duration, 2),
+                video_count=1,
+                short_side=task.render_plan.short_side,
+            )
+        if task.status is TaskStatus.FAILED and task.failure is not None:
+            code, message = task.failure
+        return TaskView(
+            task_id=task.task_id,
+            request_id=task.request_id,
+            realm=task.realm,
+            model=task.model,
+            status=task.status,
+            progress=task.progress,
+            submitted_at=task.submitted_at,
+            scheduled_at=task.scheduled_at,
+            ended_at=task.ended_at,
+            prompt=task.plan.prompt,
+            parameters=dict(task.plan.parameters),
+            error_code=code,
+            error_message=message,
+            notes=task.notes,
+            result=result,
+            usage=usage,
+            progression=str(task.progression),
+            polls=task.polls,
+        )
+
+    def result_url(self, view: TaskView, base_url: str) -> str | None:
+        """The signed link to a SUCCEEDED task's MP4, as seen from ``base_url``."""
+        if view.result is None:
+            return None
+        return self.store.result_url(view.result.key, base_url, int(view.result.expires_at))
+
+
+def _cancel(task: _Task) -> None:
+    """Drop a task's render: unqueue it if it has not started (a running one finishes)."""
+    if task.future is not None:
+        task.future.cancel()
+        task.future = None

@@ -1,0 +1,81 @@
+"""The model registry: model id -> the handler holding its server-side rules.
+
+To add a model family, write a handler (see :class:`~videoedit_emulator.models.base.ModelHandler`)
+and add it to :data:`HANDLERS` below; every adapter then serves its model ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.models.base import (
+    JobPlan,
+    MediaInput,
+    ModelHandler,
+    RenderPlan,
+    ResolvedMedia,
+)
+from videoedit_emulator.models.wan27 import Wan27VideoEdit
+
+__all__ = [
+    "HANDLERS",
+    "JobPlan",
+    "MediaInput",
+    "ModelHandler",
+    "ModelRegistry",
+    "RenderPlan",
+    "ResolvedMedia",
+    "default_registry",
+]
+
+#: Every model family the emulator serves. Registration point for new handlers.
+HANDLERS: list[ModelHandler] = [Wan27VideoEdit()]
+
+
+class ModelRegistry:
+    """Looks a model id up, honouring the regions each id exists in."""
+
+    def __init__(self, handlers: Iterable[ModelHandler]) -> None:
+        self._by_id: dict[str, tuple[ModelHandler, frozenset[str] | None]] = {}
+        for handler in handlers:
+            for model_id, regions in handler.models.items():
+                if model_id in self._by_id:
+                    raise ValueError(f"model {model_id!r} is registered twice")
+                self._by_id[model_id] = (handler, regions)
+
+    def ids(self, region: str | None = None) -> list[str]:
+        """Model ids served, in ``region`` when given."""
+        return sorted(
+            m
+            for m, (_, regions) in self._by_id.items()
+            if region is None or regions is None or region in regions
+        )
+
+    def regions(self) -> Mapping[str, frozenset[str] | None]:
+        return {m: regions for m, (_, regions) in self._by_id.items()}
+
+    def lookup(self, model: str, region: str | None) -> ModelHandler:
+        """The handler of ``model`` in ``region``; DashScope's 400 ``Model not exist.`` else.
+
+        The real service answers an unknown model id (or one of the other region's) with
+        HTTP 400, code ``InvalidParameter``, message ``Model not exist.``; the emulator adds
+        which ids it serves there.
+        """
+        found = self._by_id.get(model)
+        if found is None or (
+            region is not None and found[1] is not None and region not in found[1]
+        ):
+            where = f" in region {region}" if region else ""
+            raise ApiError(
+                ErrorKind.INVALID_PARAMETER,
+                f"Model not exist. (model {model!r} is not served{where}; "
+                f"served: {', '.join(self.ids(region)) or 'none'})",
+                field="model",
+                code="InvalidParameter",
+            )
+        return found[0]
+
+
+def default_registry() -> ModelRegistry:
+    return ModelRegistry(HANDLERS)

@@ -1,0 +1,185 @@
+"""The emulator in a thread: for tests, notebooks and the demo.
+
+>>> with EmulatorServer() as server:                        # 127.0.0.1, port picked by the OS
+...     client = server.client("dashscope-singapore")      # a videoedit.Client bound to it
+...     server.base_url("dashscope-beijing")                # 'http://127.0.0.1:PORT/api/v1'
+
+The server runs uvicorn on its own event loop in a daemon thread, so the calling thread may
+block (a sync client, a test) while the emulator answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+
+from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
+from videoedit_emulator.config import EmulatorConfig
+from videoedit_emulator.engine import TaskEngine
+
+if TYPE_CHECKING:
+    import videoedit
+
+__all__ = ["DEFAULT_API_KEY", "EmulatorServer"]
+
+#: The key clients bound by :meth:`EmulatorServer.client` send unless given one.
+DEFAULT_API_KEY = "sk-emulator"
+_START_TIMEOUT = 15.0
+
+
+class EmulatorServer:
+    """An emulator on ``host:port`` (``port=0``: chosen by the OS) in a background thread.
+
+    ``config`` fields may also be given as keywords (``EmulatorServer(seed=7)``).
+    ``engine`` gives direct control (progression, failures, the clock) without HTTP.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        engine: TaskEngine | None = None,
+        **overrides: Any,
+    ) -> None:
+        if engine is not None and (config is not None or overrides):
+            raise ValueError("EmulatorServer: give an engine or a config, not both")
+        if engine is None:
+            config = dataclasses.replace(config or EmulatorConfig(), **overrides)
+            engine = TaskEngine(config)
+        self.engine = engine
+        self.app = create_app(engine)
+        self.host = host
+        self._requested_port = port
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port: int | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> EmulatorServer:
+        """Bind, start serving, and return once the server accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("EmulatorServer: already started")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"videoedit-emulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not self._thread.is_alive():
+                self._cleanup()
+                raise RuntimeError("EmulatorServer: uvicorn stopped before it started serving")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"EmulatorServer: not serving after {_START_TIMEOUT:g} s")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, and delete the emulator's storage."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._cleanup()
+        self.engine.close()
+
+    def _cleanup(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = None
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start() if self._thread is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmulatorServer({self.url if self.port else 'not started'})"
+
+    # -- addresses --------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. ``http://127.0.0.1:54321``."""
+        if self.port is None:
+            raise RuntimeError("EmulatorServer: not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def base_url(self, provider: str) -> str:
+        """The base URL a client of ``provider`` (an id or alias) uses against this emulator."""
+        return self.url + PROVIDER_PREFIXES[_provider_id(provider)]
+
+    # -- conveniences -----------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None) -> None:
+        """Forget every task, upload and result (see :meth:`TaskEngine.reset`)."""
+        self.engine.reset(seed=seed)
+
+    def client(self, provider: str, **kwargs: Any) -> videoedit.Client:
+        """A :class:`videoedit.Client` for ``provider`` bound to this emulator.
+
+        ``api_key`` defaults to :data:`DEFAULT_API_KEY`; other keywords go to the client.
+        """
+        import videoedit
+
+        kwargs.setdefault("api_key", DEFAULT_API_KEY)
+        return videoedit.Client(provider, base_url=self.base_url(provider), **kwargs)
+
+    def async_client(self, provider: str, **kwargs: Any) -> videoedit.AsyncClient:
+        """A :class:`videoedit.AsyncClient` for ``provider`` bound to this emulator."""
+        import videoedit
+
+        kwargs.setdefault("api_key", DEFAULT_API_KEY)
+        return videoedit.AsyncClient(provider, base_url=self.base_url(provider), **kwargs)
+
+
+def _provider_id(provider: str) -> str:
+    if provider in PROVIDER_PREFIXES:
+        return provider
+    import videoedit
+
+    try:
+        found = videoedit.default_host().provider(provider).id
+    except videoedit.ProviderNotFoundError:
+        found = provider
+    if found not in PROVIDER_PREFIXES:
+        raise ValueError(
+            f"the emulator serves no provider {provider!r}; it serves {', '.join(PROVIDER_PREFIXES)}"
+        )
+    return found
