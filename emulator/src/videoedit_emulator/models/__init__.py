@@ -16,6 +16,7 @@ from videoedit_emulator.models.base import (
     RenderPlan,
     ResolvedMedia,
 )
+from videoedit_emulator.models.vace import VacePlus
 from videoedit_emulator.models.wan27 import Wan27VideoEdit
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 #: Every model family the emulator serves. Registration point for new handlers.
-HANDLERS: list[ModelHandler] = [Wan27VideoEdit()]
+HANDLERS: list[ModelHandler] = [Wan27VideoEdit(), VacePlus()]
 
 
 class ModelRegistry:
