@@ -7,10 +7,12 @@ in the model ids some request types use (the ``region`` the encoding hook sees).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -28,6 +30,8 @@ CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
 SERVICE_TZ = timezone(timedelta(hours=8))
 #: Task ids and result links live this long (documented).
 RESULT_LIFETIME = timedelta(hours=24)
+
+_WORKSPACE_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 _STATUS = {
     "PENDING": TaskStatus.PENDING,
@@ -67,17 +71,27 @@ def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     return ended + RESULT_LIFETIME if ended else None
 
 
+def _integer(value: Any) -> int | None:
+    """An integer sent as ``720``, ``720.0`` or ``"720"``; anything else is ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
 def parse_usage(raw: Mapping[str, Any]) -> Usage:
-    count = raw.get("video_count")
-    short = raw.get("SR")
+    """wan2.7 reports input/output/total seconds and ``SR``; vace reports ``video_duration``."""
     return Usage(
         input_seconds=_number(raw.get("input_video_duration")),
         output_seconds=_number(raw.get("output_video_duration", raw.get("video_duration"))),
         total_seconds=_number(raw.get("duration")),
-        video_count=count if isinstance(count, int) else None,
-        short_side=int(short)
-        if isinstance(short, (int, float, str)) and str(short).isdigit()
-        else None,
+        video_count=_integer(raw.get("video_count")),
+        short_side=_integer(raw.get("SR")),
         raw=dict(raw),
     )
 
@@ -93,15 +107,26 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
             body=body,
         )
     found_id = output.get("task_id") or task_id
-    status_word = output.get("task_status")
+    # The task listing names the status ``status``; task bodies name it ``task_status``.
+    status_word = output.get("task_status", output.get("status"))
     if not isinstance(found_id, str) or not isinstance(status_word, str):
         raise ServiceError(
             "DashScope answered without output.task_id and output.task_status",
             provider=provider_id,
             code="MalformedResponse",
+            task_id=task_id,
             body=body,
         )
-    status = _STATUS.get(status_word.upper(), TaskStatus.UNKNOWN)
+    status = _STATUS.get(status_word.strip().upper())
+    if status is None:
+        # Not UNKNOWN: that word means "no such task", and would send the caller astray.
+        raise ServiceError(
+            f"DashScope answered an unrecognised task_status {status_word!r}",
+            provider=provider_id,
+            code="MalformedResponse",
+            task_id=found_id,
+            body=body,
+        )
     ended = _time(output.get("end_time"))
     result = None
     video_url = output.get("video_url")
@@ -117,7 +142,7 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
             else {},
         )
         if result.usage.output_seconds is not None:
-            result = TaskResult(**{**result.__dict__, "duration": result.usage.output_seconds})
+            result = replace(result, duration=result.usage.output_seconds)
     request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else None
     return Task(
         task_id=found_id,
@@ -132,6 +157,11 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
         error_message=output.get("message") if isinstance(output.get("message"), str) else None,
         raw=body,
     )
+
+
+def _path(task_id: str) -> str:
+    """A task id as one path segment: an id holding ``/`` or ``?`` cannot reach another route."""
+    return quote(task_id, safe="")
 
 
 def _uses_oss(body: Any) -> bool:
@@ -167,7 +197,8 @@ class DashScopeProvider(Provider):
             )
         super().__init__(config)
 
-    def _headers(self, **extra: str) -> dict[str, str]:
+    def request_headers(self, **extra: str) -> dict[str, str]:
+        """Key, JSON content type and the optional workspace, on every call to DashScope."""
         headers = {**self.auth_headers(), "Content-Type": "application/json", **extra}
         workspace = self.config.options.get("workspace")
         if workspace:
@@ -179,7 +210,7 @@ class DashScopeProvider(Provider):
 
     def build_create(self, request: EditRequest) -> httpx.Request:
         body = self.encode(request)
-        headers = self._headers(**{"X-DashScope-Async": "enable"})
+        headers = self.request_headers(**{"X-DashScope-Async": "enable"})
         if _uses_oss(body):
             headers["X-DashScope-OssResourceResolve"] = "enable"
         return httpx.Request(
@@ -193,14 +224,16 @@ class DashScopeProvider(Provider):
         return parse_task(self.id, json_body(response))
 
     def build_status(self, task_id: str) -> httpx.Request:
-        return httpx.Request("GET", f"{self.base_url}/tasks/{task_id}", headers=self._headers())
+        return httpx.Request(
+            "GET", f"{self.base_url}/tasks/{_path(task_id)}", headers=self.request_headers()
+        )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
         return parse_task(self.id, json_body(response), task_id)
 
     def build_cancel(self, task_id: str) -> httpx.Request:
         return httpx.Request(
-            "POST", f"{self.base_url}/tasks/{task_id}/cancel", headers=self._headers()
+            "POST", f"{self.base_url}/tasks/{_path(task_id)}/cancel", headers=self.request_headers()
         )
 
     def build_list(self, query: ListQuery) -> httpx.Request:
@@ -214,7 +247,7 @@ class DashScopeProvider(Provider):
                 local = when.astimezone(SERVICE_TZ) if when.tzinfo else when
                 params[name] = local.strftime("%Y%m%d%H%M%S")
         return httpx.Request(
-            "GET", f"{self.base_url}/tasks", params=params, headers=self._headers()
+            "GET", f"{self.base_url}/tasks", params=params, headers=self.request_headers()
         )
 
     def parse_list(self, response: httpx.Response) -> TaskPage:
@@ -231,12 +264,11 @@ class DashScopeProvider(Provider):
             parse_task(self.id, {"output": item}) for item in items if isinstance(item, dict)
         )
         assert isinstance(body, dict)
-        total = body.get("total")
         return TaskPage(
             tasks=tasks,
-            page=int(body.get("page_no") or 1),
-            page_size=int(body["page_size"]) if isinstance(body.get("page_size"), int) else None,
-            total=total if isinstance(total, int) else None,
+            page=_integer(body.get("page_no")) or 1,
+            page_size=_integer(body.get("page_size")),
+            total=_integer(body.get("total")),
         )
 
     def parse_error(self, response: httpx.Response) -> VideoEditError:
@@ -263,13 +295,17 @@ class DashScopeSingapore(DashScopeProvider):
 
     def __init__(self, config: ProviderConfig) -> None:
         workspace_id = config.options.get("workspace_id")
-        if workspace_id and config.base_url == self.default_base_url:
-            if not isinstance(workspace_id, str) or not workspace_id.replace("-", "").isalnum():
-                raise InvalidRequestError(
-                    "options.workspace_id: must be letters, digits and dashes",
-                    field="options.workspace_id",
-                    rule="a Model Studio workspace id",
-                )
+        if workspace_id is not None and (
+            not isinstance(workspace_id, str) or not _WORKSPACE_ID.fullmatch(workspace_id)
+        ):
+            raise InvalidRequestError(
+                "options.workspace_id: must be letters, digits and dashes "
+                "(the id of a Model Studio workspace)",
+                field="options.workspace_id",
+                rule="a Model Studio workspace id",
+            )
+        # An explicit base URL (argument or VIDEOEDIT_DASHSCOPE_SINGAPORE_BASE_URL) wins.
+        if workspace_id and config.base_url.rstrip("/") == self.default_base_url:
             config = ProviderConfig(
                 base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1",
                 api_key=config.api_key,

@@ -40,7 +40,7 @@ class DashScopeUploader:
             "GET",
             f"{self.provider.base_url}/uploads",
             params={"action": "getPolicy", "model": model},
-            headers={**self.provider.auth_headers(), "Content-Type": "application/json"},
+            headers=self.provider.request_headers(),
         )
         response = yield Call(policy_request)
         policy = self._policy(response)
