@@ -269,3 +269,20 @@ class _Exploding:
     @hookimpl
     def on_task_event(self, event: TaskEvent) -> None:
         raise RuntimeError("observer bug")
+
+
+async def test_a_retry_that_would_overrun_the_timeout_ends_the_wait(
+    client, service, clock
+) -> None:
+    """The overall timeout holds even when the service asks for a long pause mid-wait."""
+    service.script("status", service.task("RUNNING"))
+    service.script(
+        "status",
+        service.error(429, "Throttling", "slow down", headers={"Retry-After": "100"}),
+    )
+    with pytest.raises(WaitTimeoutError) as caught:
+        await client.wait(service.task_id, timeout=30)
+    assert sum(clock.sleeps) <= 30
+    assert caught.value.task is not None
+    assert caught.value.task.status is TaskStatus.RUNNING
+    assert "Throttling" in str(caught.value.__cause__)

@@ -161,7 +161,7 @@ class _DashScopeHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def local_dashscope() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _DashScopeHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/api/v1"

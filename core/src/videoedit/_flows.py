@@ -79,6 +79,10 @@ EventCallback = Callable[[TaskEvent], None]
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
+class _OutOfTime(Exception):
+    """A retry's pause would end after the caller's deadline (``wait``'s timeout)."""
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -124,9 +128,17 @@ class Operations:
 
     # -- one call, with retries --------------------------------------------------------------
     def send(
-        self, call: Call, task_id: str | None = None, callback: EventCallback | None = None
+        self,
+        call: Call,
+        task_id: str | None = None,
+        callback: EventCallback | None = None,
+        deadline: float | None = None,
     ) -> Flow[httpx.Response]:
-        """Send a call, retrying as its :class:`Retry` mode allows; return the 2xx response."""
+        """Send a call, retrying as its :class:`Retry` mode allows; return the 2xx response.
+
+        With a ``deadline`` (on :attr:`clock`), a retry whose pause would end after it is
+        not attempted: :class:`_OutOfTime` is raised, caused by the failure.
+        """
         attempt = 0
         while True:
             attempt += 1
@@ -140,6 +152,8 @@ class Operations:
                 if not may_retry or attempt >= self.retry.max_attempts:
                     raise self._transport_error(call, exc, unsent, task_id) from exc
                 delay = self.retry.delay(attempt, rng=self.rng)
+                if deadline is not None and self.clock() + delay > deadline:
+                    raise _OutOfTime() from self._transport_error(call, exc, unsent, task_id)
                 self.emit(
                     EventKind.RETRYING,
                     callback,
@@ -157,6 +171,8 @@ class Operations:
             wait = self._retry_delay(call, response, error, attempt)
             if wait is None:
                 raise error
+            if deadline is not None and self.clock() + wait > deadline:
+                raise _OutOfTime() from error
             self.emit(
                 EventKind.RETRYING,
                 callback,
@@ -267,9 +283,14 @@ class Operations:
         self.emit(EventKind.SUBMITTED, callback, task=task)
         return task
 
-    def status(self, task_id: str, callback: EventCallback | None = None) -> Flow[Task]:
+    def status(
+        self,
+        task_id: str,
+        callback: EventCallback | None = None,
+        deadline: float | None = None,
+    ) -> Flow[Task]:
         response = yield from self.send(
-            Call(self.provider.build_status(task_id)), task_id, callback
+            Call(self.provider.build_status(task_id)), task_id, callback, deadline
         )
         try:
             return self.provider.parse_status(task_id, response)
@@ -287,10 +308,24 @@ class Operations:
         callback: EventCallback | None,
     ) -> Flow[Task]:
         started = self.clock()
+        deadline = None if timeout is None else started + timeout
         gaps = (poll or self.poll).gaps(self.rng)
         previous: TaskStatus | None = None
+        task: Task | None = None
         while True:
-            task = yield from self.status(task_id, callback)
+            try:
+                task = yield from self.status(task_id, callback, deadline)
+            except _OutOfTime as out:
+                assert timeout is not None
+                raise WaitTimeoutError(
+                    f"task {task_id} did not finish within {timeout:g} s (the last poll "
+                    f"failed and its retry would end after the timeout: {out.__cause__}); "
+                    "it goes on running: wait again with its id to resume",
+                    provider=self.provider.id,
+                    task_id=task_id,
+                    task=task,
+                    code="WaitTimeout",
+                ) from out.__cause__
             elapsed = self.clock() - started
             self.emit(EventKind.POLLED, callback, task=task, elapsed=elapsed)
             if task.status is not previous:
