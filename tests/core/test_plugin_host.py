@@ -84,7 +84,9 @@ def test_the_listing_shows_ids_aliases_and_base_urls() -> None:
     assert beijing.api_key_env == ("DASHSCOPE_API_KEY",)
     assert beijing.base_url_env == "VIDEOEDIT_DASHSCOPE_BEIJING_BASE_URL"
     assert [p.id for p in videoedit.providers()] == sorted(listing)
-    assert "dashscope-singapore" in str(videoedit.providers())
+    shown = str(videoedit.providers())
+    assert "base_url='https://dashscope-intl.aliyuncs.com/api/v1'" in shown
+    assert "factory" not in shown  # the listing reads as data, not as class reprs
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import os
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,7 @@ class ProviderInfo:
     plugin: str
     description: str
     api_key_env: tuple[str, ...]
-    factory: ProviderFactory
+    factory: ProviderFactory = field(repr=False)
 
     @property
     def base_url_env(self) -> str:
