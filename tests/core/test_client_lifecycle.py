@@ -271,9 +271,7 @@ class _Exploding:
         raise RuntimeError("observer bug")
 
 
-async def test_a_retry_that_would_overrun_the_timeout_ends_the_wait(
-    client, service, clock
-) -> None:
+async def test_a_retry_that_would_overrun_the_timeout_ends_the_wait(client, service, clock) -> None:
     """The overall timeout holds even when the service asks for a long pause mid-wait."""
     service.script("status", service.task("RUNNING"))
     service.script(
