@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import videoedit.probe
-from videoedit import InvalidRequestError, PermissionDeniedError, VideoEdit
+from videoedit import InvalidRequestError, PermissionDeniedError, TransportError, VideoEdit
 
 pytestmark = pytest.mark.anyio
 
@@ -153,8 +153,12 @@ async def test_an_upload_lost_after_sending_is_not_repeated(client, service, loc
     """The policy forbids overwriting, so a repeat could only fail: it is not attempted."""
     video, _ = local_inputs
     service.script("oss", httpx.ReadTimeout("no answer"))
-    with pytest.raises(Exception, match="not repeated"):
+    with pytest.raises(
+        TransportError, match=r"upload of video \(my clip\.mp4\) broke off"
+    ) as caught:
         await client.submit(VideoEdit(video=video))
+    assert caught.value.maybe_submitted is False  # no task exists yet
+    assert "No task was created" in str(caught.value)
     assert len(service.calls("oss")) == 1
     assert service.calls("create") == []
 

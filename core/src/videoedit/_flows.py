@@ -265,7 +265,20 @@ class Operations:
         model = request.model_for(self.provider.encode_context())
         urls: dict[str, str] = {}
         for key, path in local.items():
-            urls[key] = yield from self._calls(self.uploader.upload(path, model=model), callback)
+            try:
+                urls[key] = yield from self._calls(
+                    self.uploader.upload(path, model=model), callback
+                )
+            except TransportError as exc:
+                if not exc.maybe_submitted:
+                    raise
+                # No task exists yet: say what was really lost, and that nothing was billed.
+                raise TransportError(
+                    f"upload of {key} ({path.name}) broke off after it may have reached the "
+                    f"upload host; it was not repeated (a repeat could clash with a partial "
+                    f"upload). No task was created: submit again to upload afresh. {exc.message}",
+                    provider=self.provider.id,
+                ) from exc
             self.emit(EventKind.UPLOADED, callback, detail=f"{key} -> {urls[key]}")
         return request.with_media(urls)
 
