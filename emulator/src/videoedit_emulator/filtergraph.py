@@ -86,15 +86,30 @@ def _num(value: float) -> str:
 # --------------------------------------------------------------------------- text
 
 
+# Advance widths of DejaVu Sans (em) for printable ASCII, from ' ' to '~'. Other fonts we may
+# pick (Noto Sans CJK, Liberation) are no wider, so wrapping by these never overflows the frame.
+_ASCII_EM = (
+    0.318, 0.401, 0.460, 0.838, 0.636, 0.950, 0.780, 0.275, 0.390, 0.390, 0.500, 0.838, 0.318,
+    0.361, 0.318, 0.337, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636, 0.636,
+    0.337, 0.337, 0.838, 0.838, 0.838, 0.531, 1.000, 0.684, 0.686, 0.698, 0.770, 0.632, 0.575,
+    0.775, 0.752, 0.295, 0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603, 0.787, 0.695, 0.635,
+    0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685, 0.390, 0.337, 0.390, 0.838, 0.500, 0.500,
+    0.613, 0.635, 0.550, 0.635, 0.615, 0.352, 0.635, 0.634, 0.278, 0.278, 0.579, 0.278, 0.974,
+    0.634, 0.612, 0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525,
+    0.636, 0.337, 0.636, 0.838,
+)  # fmt: skip
+
+
 def _char_em(ch: str) -> float:
-    """Approximate advance of a character in em (DejaVu/Noto Sans)."""
+    """Advance of a character in em, rounded up a little (see ``_ASCII_EM``)."""
+    code = ord(ch)
+    if 0x20 <= code <= 0x7E:
+        return _ASCII_EM[code - 0x20] * 1.03
     if unicodedata.east_asian_width(ch) in ("W", "F"):
         return 1.0
-    if ch in "iljtf.,:;'|!I ":
-        return 0.33
-    if ch.isupper() or ch in "mwMW@%":
-        return 0.72
-    return 0.58
+    if unicodedata.combining(ch):
+        return 0.0
+    return 0.75
 
 
 def clean_text(text: str) -> str:
@@ -156,9 +171,9 @@ def _describe_mode(job: RenderJob, frames: int) -> str:
     if isinstance(mode, Repaint):
         look = {
             "posebodyface": "coloured edges",
-            "posebody": "edges",
+            "posebody": "white edges",
             "depth": "blurred grayscale",
-            "scribble": "inverted edges",
+            "scribble": "dark lines on white",
         }[mode.control_condition]
         return (
             f"video_repainting: control {mode.control_condition} ({look}), "
@@ -394,13 +409,12 @@ class _Builder:
     def repaint(self, mode: Repaint, src: str) -> str:
         if mode.strength <= 0:
             return src
-        edges = "edgedetect=low=0.08:high=0.2"
+        # sobel is ~10x cheaper than edgedetect here and reads as a line drawing
         control = {
-            "posebodyface": f"format=gbrp,{edges}:mode=colormix,format=yuv420p",
-            "posebody": f"format=gray,{edges},format=yuv420p",
-            "depth": f"format=gray,boxblur=luma_radius={max(1, self.H // 90)}:luma_power=2,"
-            "format=yuv420p",
-            "scribble": f"format=gray,{edges},negate,format=yuv420p",
+            "posebodyface": "sobel=planes=1:scale=2",  # luma edges keep the source's colours
+            "posebody": "format=gray,sobel=scale=2,format=yuv420p",
+            "depth": f"format=gray,gblur=sigma={_num(max(1.0, self.H / 120))},format=yuv420p",
+            "scribble": "format=gray,sobel=scale=2,negate,format=yuv420p",
         }[mode.control_condition]
         out = self.label("repaint")
         if mode.strength >= 1:
@@ -437,11 +451,11 @@ class _Builder:
                 steps.append(f"boxblur=luma_radius={radius}:luma_power=1,lut=c0='gt(val,0)*255'")
         steps.append(
             "format=rgba,colorchannelmixer=rr=0:rg=0:rb=0:ra=1:gr=0:gg=0:gb=0:ga=0:"
-            f"br=0:bg=0:bb=0:ba=1:ar={_num(MASK_ALPHA)}:ag=0:ab=0:aa=0"
+            f"br=0:bg=0:bb=0:ba=1:ar={_num(MASK_ALPHA)}:ag=0:ab=0:aa=0,format=yuva420p"
         )
         mask, out = self.label("mask"), self.label("masked")
         self.chains.append(head + ",".join(steps) + f"[{mask}]")
-        self.chains.append(f"[{src}][{mask}]overlay=eof_action=repeat:format=auto[{out}]")
+        self.chains.append(f"[{src}][{mask}]overlay=eof_action=repeat:format=yuv420[{out}]")
         return out
 
     # ------------------------------------------------------------- marks
@@ -459,11 +473,34 @@ class _Builder:
         self.links[name] = path
         return f"fontfile={name}:"
 
+    def marks(self, current: str, n: int) -> str:
+        """Overlay every static mark in one pass.
+
+        The marks do not change over time, so they are drawn once on a transparent ``W×H``
+        layer (text shaped once, each image decoded and scaled once) and blended with a
+        single ``overlay``, which then repeats that one frame: each extra overlay would cost
+        a copy of every frame, each extra drawtext a re-render of its text.
+        """
+        layer = self.label("layer")
+        self.chains.append(
+            f"color=c=black@0:size={self.W}x{self.H}:rate=1:duration=1,format=rgba[{layer}]"
+        )
+        layer = self.thumbnails(layer)
+        steps = [self.text_block(n)]
+        if self.job.watermark:
+            steps.append(self.watermark())
+        marks, out = self.label("marks"), self.label("marked")
+        self.chains.append(f"[{layer}]" + ",".join(steps) + f",format=yuva420p[{marks}]")
+        self.chains.append(
+            f"[{current}][{marks}]overlay=x=0:y=0:eof_action=repeat:format=yuv420[{out}]"
+        )
+        return out
+
     def text_block(self, n: int) -> str:
         job = self.job
         fs = self.font_size()
         margin = max(4, fs // 2)
-        max_em = (self.W - 4 * margin) / fs
+        max_em = (self.W - 3 * margin) / fs
         lines = wrap_text(job.caption or "videoedit emulator stand-in", max_em, 1)
         lines += wrap_text(_describe_mode(job, n), max_em, 2)
         if self.pattern:
@@ -477,7 +514,7 @@ class _Builder:
         self.text_files["block.txt"] = "\n".join(line for line in lines if line)
         return (
             f"drawtext={self.font_opt('main')}textfile=block.txt:expansion=none:fontsize={fs}:"
-            f"fontcolor=white:line_spacing={max(1, fs // 5)}:box=1:boxcolor=black@0.62:"
+            f"fontcolor=white:line_spacing={max(1, fs // 5)}:box=1:boxcolor=black@0.75:"
             f"boxborderw={margin // 2 + 2}:x={margin}:y={margin}"
         )
 
@@ -488,14 +525,15 @@ class _Builder:
         margin = max(6, fs // 2)
         return (
             f"drawtext={self.font_opt('watermark')}textfile=watermark.txt:expansion=none:"
-            f"fontsize={fs}:fontcolor=white@0.9:borderw={max(1, fs // 14)}:"
+            f"fontsize={fs}:fontcolor=white:borderw={max(1, fs // 14)}:"
             f"bordercolor=black@0.7:x=w-tw-{margin}:y=h-th-{margin}"
         )
 
-    def thumbnails(self, src: str) -> str:
+    def thumbnails(self, layer: str) -> str:
+        """Reference images, bottom-left, each fitted into a white-framed slot."""
         images = self.job.images
         if not images:
-            return src
+            return layer
         margin = max(4, min(self.W, self.H) // 40)
         th = _even(self.H / 5)
         tw = _even(th * 4 / 3)
@@ -506,22 +544,21 @@ class _Builder:
             th, tw = _even(th * k), _even(tw * k)
         border = 2 if th >= 40 else 1
         y = self.H - margin - th
-        current = src
         for i, image in enumerate(images):
             index = self.add_input(image, f"images[{i}]")
-            thumb, out = self.label("thumb"), self.label("marked")
+            thumb, out = self.label("thumb"), self.label("layer")
             self.chains.append(
                 f"[{index}:v]trim=end_frame=1,setpts=PTS-STARTPTS,"
                 f"scale={tw - 2 * border}:{th - 2 * border}:force_original_aspect_ratio=decrease"
                 f":flags=bilinear,format=rgba,pad=iw+{2 * border}:ih+{2 * border}:{border}:{border}"
-                f":color=white,pad={tw}:{th}:(ow-iw)/2:(oh-ih)/2:color=black@0[{thumb}]"
+                f":color=white[{thumb}]"
             )
             x = margin + i * (tw + gap)
             self.chains.append(
-                f"[{current}][{thumb}]overlay=x={x}:y={y}:eof_action=repeat:format=auto[{out}]"
+                f"[{layer}][{thumb}]overlay=x={x}+({tw}-w)/2:y={y}+({th}-h)/2:format=rgb[{out}]"
             )
-            current = out
-        return current
+            layer = out
+        return layer
 
     # ------------------------------------------------------------- audio
 
@@ -551,11 +588,8 @@ def build_command(
         current = b.repaint(job.mode, current)
     elif isinstance(job.mode, MaskedEdit):
         current = b.masked(job.mode, current)
-    current = b.thumbnails(current)
-    marks = [b.text_block(n)]
-    if job.watermark:
-        marks.append(b.watermark())
-    b.chains.append(f"[{current}]" + ",".join(marks) + "[vout]")
+    current = b.marks(current, n)
+    b.chains.append(f"[{current}]null[vout]")
     audio = b.audio(n, info, index)
 
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]

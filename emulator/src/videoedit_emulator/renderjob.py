@@ -93,8 +93,8 @@ class ImageReference:
 class Repaint:
     """vace ``video_repainting``: the source under a filter that stands for the control signal.
 
-    posebodyface -> coloured edges, posebody -> white edges on black, depth -> blurred
-    grayscale, scribble -> black edges on white. ``strength`` is the weight of that control
+    posebodyface -> the source's luma edges in its own colours, posebody -> white edges on
+    black, depth -> blurred grayscale, scribble -> dark lines on white (Sobel edges). ``strength`` is the weight of that control
     picture over the original frame (1.0 shows only the control picture).
     """
 
