@@ -244,3 +244,10 @@ def test_the_download_goes_without_the_key(host: PluginHost) -> None:
 def test_the_provider_repr_shows_where_not_the_key(host: PluginHost) -> None:
     ds = provider(host)
     assert repr(ds) == f"DashScopeSingapore(id='dashscope-singapore', base_url='{SINGAPORE}')"
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_prompt_is_left_out(host: PluginHost, blank: str) -> None:
+    """No prompt means the model's default style transfer; an empty one is no prompt."""
+    request = provider(host).build_create(VideoEdit(video=VIDEO, prompt=blank, negative_prompt=""))
+    assert body(request)["input"] == {"media": [{"type": "video", "url": VIDEO}]}

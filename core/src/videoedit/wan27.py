@@ -20,9 +20,10 @@ def dashscope_body(request: VideoEdit) -> dict[str, Any]:
     media: list[dict[str, str]] = [{"type": "video", "url": request.video}]
     media += [{"type": "reference_image", "url": url} for url in request.reference_images]
     input_: dict[str, Any] = {}
-    if request.prompt is not None:
+    # An empty prompt is no prompt (the default style transfer): leave it out, not "".
+    if request.prompt:
         input_["prompt"] = request.prompt
-    if request.negative_prompt is not None:
+    if request.negative_prompt:
         input_["negative_prompt"] = request.negative_prompt
     input_["media"] = media
     parameters: dict[str, Any] = {
