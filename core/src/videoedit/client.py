@@ -181,6 +181,17 @@ class Client(_BaseClient):
     >>> client = Client("dashscope-singapore")                 # key from DASHSCOPE_API_KEY
     >>> task = client.submit(VideoEdit(video="clip.mp4", prompt="claymation"))
     >>> client.save(client.wait(task), "out.mp4")
+
+    Arguments, all per instance: ``provider`` (an id, an alias or a :class:`Provider`);
+    ``api_key`` (else the provider's variable, e.g. ``DASHSCOPE_API_KEY``); ``base_url`` (else
+    ``VIDEOEDIT_<ID>_BASE_URL``, else the provider's default); ``options`` (provider options,
+    such as DashScope's ``workspace``); ``poll`` (:class:`PollSchedule`; a fast one for a
+    loopback base URL); ``retry`` (:class:`RetryPolicy`); ``uploader`` (for local files on
+    providers without an upload API); ``plugins`` (a :class:`PluginHost`; default: entry
+    points); ``on_event`` (called with every :class:`TaskEvent`); ``wait_timeout`` (seconds,
+    default 30 minutes, ``None`` for ever); ``http_client``, ``transport`` and ``timeout`` for
+    httpx; ``verify``: a CA bundle path or an ``ssl.SSLContext`` to trust a private CA.
+    TLS verification itself cannot be turned off.
     """
 
     def __init__(
