@@ -11,7 +11,7 @@ from pathlib import Path
 from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
 from videoedit_emulator.sources import is_loopback_host
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "exposure_warning", "main"]
 
 
 def _progression(value: str) -> Progression:
@@ -44,6 +44,16 @@ def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be an integer > 0")
     return int(value)
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to tell someone who binds the emulator beyond this machine (``None``: loopback)."""
+    if is_loopback_host(host):
+        return None
+    return (
+        f"WARNING: bound to {host}, not loopback: anyone who can reach this address can use "
+        "the emulator and read what is uploaded to it."
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,15 +158,13 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"videoedit-emulator: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    sock.listen(128)  # connections queue from now on, even before uvicorn runs
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     root = args.public_url or f"http://{host}:{port}"
-    if not is_loopback_host(args.host):
-        print(
-            f"WARNING: bound to {args.host}, not loopback: anyone who can reach this address can "
-            "use the emulator and read what is uploaded to it.",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
     engine = TaskEngine(config)
     print(
         f"videoedit-emulator serving on {root}  (seed {config.seed}, progression {config.progression})"

@@ -107,6 +107,7 @@ class TaskView:
     usage: UsageFigures | None = None
     progression: str | None = None
     polls: int = 0
+    output_extras: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def unknown(cls, task_id: str, realm: str, request_id: str) -> TaskView:
@@ -417,18 +418,16 @@ class TaskEngine:
             return
         prog = task.progression
         if task.scheduled_at is None:
-            task.scheduled_at = (
-                task.base_time + prog.seconds / 2
-                if prog.mode == "seconds"
-                else max(now, task.submitted_at)
-            )
-            if prog.mode == "immediate":
-                task.scheduled_at = task.submitted_at
+            # When it left the queue: by the schedule where there is one, else when seen to.
+            task.scheduled_at = {
+                "immediate": task.base_time,
+                "seconds": task.base_time + prog.seconds / 2,
+            }.get(prog.mode, now)
         task.progress = min(_ALMOST, max(task.progress, self._fraction(task, now)))
         if phase == "running":
             task.status = TaskStatus.RUNNING
             return
-        due_at = {"immediate": task.submitted_at, "seconds": task.base_time + prog.seconds}.get(
+        due_at = {"immediate": task.base_time, "seconds": task.base_time + prog.seconds}.get(
             prog.mode, now
         )
         if task.failure is not None:
@@ -576,6 +575,7 @@ class TaskEngine:
     def _view(self, task: _Task) -> TaskView:
         result = usage = None
         code = message = None
+        extras: dict[str, Any] = {}
         if task.status is TaskStatus.SUCCEEDED and task.rendered is not None:
             rendered = task.rendered
             assert task.render_plan is not None
@@ -591,6 +591,7 @@ class TaskEngine:
                 has_audio=rendered.has_audio,
                 size_bytes=rendered.size_bytes,
             )
+            extras = dict(task.render_plan.output_extras)
             usage = UsageFigures(
                 style=task.render_plan.usage_style,
                 input_seconds=task.render_plan.input_seconds,
@@ -619,6 +620,7 @@ class TaskEngine:
             usage=usage,
             progression=str(task.progression),
             polls=task.polls,
+            output_extras=extras,
         )
 
     def result_url(self, view: TaskView, base_url: str) -> str | None:

@@ -52,9 +52,11 @@ async def read_json(request: Request, limit: int) -> Any:
     if not raw.strip():
         raise ApiError.invalid("body", "is empty; a JSON object is required")
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ApiError.invalid("body", "is not UTF-8 text") from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ApiError.invalid(
             "body", f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -113,6 +113,7 @@ def task_output(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]
     url = engine.result_url(view, base)
     if url is not None:
         output["video_url"] = url
+    output.update(view.output_extras)
     if view.status is TaskStatus.FAILED:
         output["code"] = view.error_code
         output["message"] = view.error_message
