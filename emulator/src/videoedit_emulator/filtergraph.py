@@ -69,8 +69,8 @@ class Command:
     has_audio: bool
     text_files: dict[str, str] = field(default_factory=dict)
     links: dict[str, Path] = field(default_factory=dict)
-    inputs: dict[str, Path] = field(default_factory=dict)
-    """Field name -> path of every file input, to name the culprit when ffmpeg fails."""
+    inputs: list[tuple[str, Path]] = field(default_factory=list)
+    """(field name, path) of each ``-i`` in order, to name the culprit when ffmpeg fails."""
 
 
 def _even(value: float) -> int:
@@ -210,10 +210,10 @@ class _Builder:
         self.W = job.width
         self.H = job.height
         self.input_args: list[str] = []
-        self.n_inputs = 0
         self.chains: list[str] = []
         self.labels = 0
-        self.cmd_inputs: dict[str, Path] = {}
+        self.cmd_inputs: list[tuple[str, Path]] = []
+        self.input_index: dict[tuple[Path, float | None], int] = {}
         self.text_files: dict[str, str] = {}
         self.links: dict[str, Path] = {}
         self.pattern = False
@@ -223,14 +223,19 @@ class _Builder:
         return f"{stem}{self.labels}"
 
     def add_input(self, path: Path, name: str, *, limit: float | None = None) -> int:
+        """Index of the ``-i`` for ``path``; a file used twice (a reference image shown as a
+        segment and as a thumbnail) is opened and decoded once and its stream used twice."""
+        key = (path, limit)
+        if key in self.input_index:
+            return self.input_index[key]
         if not path.is_file():
             raise RenderError(f"{name}: no such file: {path}", input=path)
         if limit is not None:
             self.input_args += ["-t", _num(limit)]
         self.input_args += ["-i", f"file:{os.fspath(path.resolve())}"]
-        self.cmd_inputs[name] = path
-        self.n_inputs += 1
-        return self.n_inputs - 1
+        self.cmd_inputs.append((name, path))
+        self.input_index[key] = len(self.cmd_inputs) - 1
+        return self.input_index[key]
 
     # ------------------------------------------------------------- geometry
 
@@ -518,11 +523,21 @@ class _Builder:
             f"boxborderw={margin // 2 + 2}:x={margin}:y={margin}"
         )
 
-    def watermark(self) -> str:
-        cjk = fonts.cjk_font()
-        self.text_files["watermark.txt"] = WATERMARK_CJK if cjk is not None else WATERMARK_LATIN
+    def watermark_text(self) -> str:
+        return WATERMARK_CJK if fonts.cjk_font() is not None else WATERMARK_LATIN
+
+    def watermark_size(self) -> tuple[int, int]:
+        """(font size, margin) of the watermark."""
         fs = max(12, round(min(self.W, self.H) / 16))
-        margin = max(6, fs // 2)
+        return fs, max(6, fs // 2)
+
+    def watermark_width(self) -> int:
+        fs, margin = self.watermark_size()
+        return round(sum(_char_em(ch) for ch in self.watermark_text()) * fs) + margin
+
+    def watermark(self) -> str:
+        self.text_files["watermark.txt"] = self.watermark_text()
+        fs, margin = self.watermark_size()
         return (
             f"drawtext={self.font_opt('watermark')}textfile=watermark.txt:expansion=none:"
             f"fontsize={fs}:fontcolor=white:borderw={max(1, fs // 14)}:"
@@ -538,7 +553,9 @@ class _Builder:
         th = _even(self.H / 5)
         tw = _even(th * 4 / 3)
         gap = max(2, margin // 2)
-        room = self.W * 0.70 - margin
+        room = self.W - 2 * margin
+        if self.job.watermark:
+            room -= self.watermark_width() + margin
         if len(images) * (tw + gap) > room:
             k = room / (len(images) * (tw + gap))
             th, tw = _even(th * k), _even(tw * k)

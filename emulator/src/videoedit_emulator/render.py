@@ -322,14 +322,31 @@ def _run(command: Command, work: Path, timeout: float) -> None:
     if proc.returncode == 0 and (work / "render.mp4").is_file():
         return
     tail = _tail(proc.stderr)
-    for name, path in command.inputs.items():
-        if os.fspath(path.resolve()) in proc.stderr:
-            raise RenderError(
-                f"{name}: ffmpeg could not use {path} (exit {proc.returncode})",
-                stderr_tail=tail,
-                input=path,
-            )
+    culprit = _culprit(command, proc.stderr)
+    if culprit is not None:
+        name, path = culprit
+        raise RenderError(
+            f"{name}: ffmpeg could not use {path} (exit {proc.returncode})",
+            stderr_tail=tail,
+            input=path,
+        )
     raise RenderError(f"ffmpeg failed (exit {proc.returncode})", stderr_tail=tail)
+
+
+_INPUT_REF = re.compile(r"(?:\bin#|ist#|\binput )(\d+)")
+
+
+def _culprit(command: Command, stderr: str) -> tuple[str, Path] | None:
+    """The input ffmpeg complained about: by its path, else by its index (``in#1``, ``ist#1:0``)."""
+    inputs = command.inputs
+    for name, path in inputs:
+        if os.fspath(path.resolve()) in stderr:
+            return name, path
+    for match in _INPUT_REF.finditer(stderr):
+        index = int(match[1])
+        if index < len(inputs):
+            return inputs[index]
+    return None
 
 
 # --------------------------------------------------------------------------- samples
@@ -392,11 +409,14 @@ class OutputInfo:
     audio_codec: str | None
     faststart: bool
     """True when the ``moov`` box precedes ``mdat`` (playable while downloading)."""
+    rotation: int = 0
+    """Degrees of the display matrix; stand-ins are coded upright, so always 0 for them."""
 
 
 _PIX_FMT = re.compile(r"Video:\s*\w+[^,]*,\s*(\w+)")
 _AUDIO_CODEC = re.compile(r"Audio:\s*(\w+)")
 _FRAME = re.compile(r"frame=\s*(\d+)")
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 
 
 def _moov_first(path: Path) -> bool:
@@ -454,4 +474,5 @@ def probe_output(path: Path | str, *, ffmpeg: str | None = None) -> OutputInfo:
         has_audio=info.has_audio,
         audio_codec=audio[1] if audio else None,
         faststart=_moov_first(path),
+        rotation=round(float(rotation[1])) if (rotation := _ROTATION.search(proc.stderr)) else 0,
     )
