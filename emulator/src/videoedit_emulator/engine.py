@@ -23,11 +23,12 @@ import math
 import random
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -114,6 +115,22 @@ class TaskView:
         return cls(task_id, request_id, realm, "", TaskStatus.UNKNOWN, None)
 
 
+class Quotas(Protocol):
+    """A model handler's optional ``limits`` attribute (e.g. wan2.1-vace-plus: 2 and 2).
+
+    ``submissions_per_second``: task creations beyond it within one second (per realm and
+    model family) are answered 429 ``Throttling.RateQuota`` with a ``Retry-After``.
+    ``concurrent``: tasks beyond it wait PENDING, first come first served, until one ends;
+    a task's progression starts when it leaves that queue. ``None`` lifts a limit.
+    """
+
+    @property
+    def submissions_per_second(self) -> int | None: ...
+
+    @property
+    def concurrent(self) -> int | None: ...
+
+
 @dataclass
 class _Task:
     """The engine's own, mutable record of a task (guarded by the engine's lock)."""
@@ -139,6 +156,11 @@ class _Task:
     rendered: RenderResult | None = None
     rendered_at: float | None = None
     render_error: str | None = None
+    #: The quota group (realm, model family) and its concurrency limit, if the model has one.
+    group: tuple[str, str] = ("", "")
+    concurrent: int | None = None
+    #: Set while the task waits for a slot under ``concurrent``.
+    queued: bool = False
 
 
 class TaskEngine:
@@ -175,12 +197,15 @@ class TaskEngine:
             )
         self._lock = threading.RLock()
         self._tasks: dict[str, _Task] = {}
+        self._submissions: dict[tuple[str, str], deque[float]] = {}
         self._pool = ThreadPoolExecutor(
             max_workers=self.config.workers, thread_name_prefix="emulator-render"
         )
         self._io_limiter = anyio.CapacityLimiter(max(4, self.config.workers * 2))
         self._generation = 0
         self._closed = False
+        #: Every render queued or running, including those of tasks a reset forgot.
+        self._inflight: set[Future[None]] = set()
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
@@ -201,6 +226,7 @@ class TaskEngine:
                 if task.future is not None:
                     task.future.cancel()
             self._tasks.clear()
+            self._submissions.clear()
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)
@@ -235,9 +261,10 @@ class TaskEngine:
         self.store.close()
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait until no render is queued or running; ``False`` if ``timeout`` ran out."""
+        """Wait until no render is queued or running (those of forgotten tasks included);
+        ``False`` if ``timeout`` ran out."""
         with self._lock:
-            futures = [t.future for t in self._tasks.values() if t.future is not None]
+            futures = list(self._inflight)
         from concurrent.futures import wait
 
         _, pending = wait(futures, timeout=timeout)
@@ -305,6 +332,11 @@ class TaskEngine:
         if not isinstance(parameters, dict):
             raise ApiError.invalid("parameters", "must be an object")
         plan = handler.validate(model, input, parameters, region)
+        limits: Quotas | None = getattr(handler, "limits", None)
+        group = (realm, type(handler).__name__)
+        if limits is not None and limits.submissions_per_second is not None:
+            with self._lock:
+                self._count_submission(group, limits.submissions_per_second)
         if not allow_oss:
             check_oss_allowed(plan.media, None)
         context = SourceContext(
@@ -341,11 +373,53 @@ class TaskEngine:
                 failure=fail
                 or (("InvalidParameter", str(download_failure)) if download_failure else None),
                 notes=notes,
+                group=group,
+                concurrent=None if limits is None else limits.concurrent,
             )
             self._tasks[task.task_id] = task
+            # Under a concurrency limit, a task that finds every slot taken joins the queue.
+            task.queued = task.concurrent is not None and not self._has_slot(task)
             if render_plan is not None and fail is None:
-                task.future = self._pool.submit(self._render, task, render_plan)
+                future = self._pool.submit(self._render, task, render_plan)
+                task.future = future
+                self._inflight.add(future)
+                future.add_done_callback(self._render_done)
             return self._view(task)
+
+    def _count_submission(self, group: tuple[str, str], per_second: int) -> None:
+        """Record a creation, or refuse it when ``per_second`` were made in the last second."""
+        now = self.clock.now()
+        window = self._submissions.setdefault(group, deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= per_second:
+            raise ApiError(
+                ErrorKind.THROTTLED,
+                "Requests rate limit exceeded, please try again later.",
+                code="Throttling.RateQuota",
+                retry_after=max(0.0, window[0] + 1.0 - now),
+            )
+        window.append(now)
+
+    def _has_slot(self, task: _Task) -> bool:
+        """Whether a queued task may start: fewer than ``concurrent`` tasks of its group run,
+        counting the older ones still queued ahead of it (first come, first served)."""
+        if task.concurrent is None:
+            return True
+        busy, older = 0, True
+        for other in self._tasks.values():  # insertion order: oldest first
+            if other is task:
+                older = False
+                continue
+            if other.group != task.group:
+                continue
+            if other.scheduled_at is not None:
+                self._advance(other, poll=False)  # started: has it ended meanwhile?
+            elif not older:
+                continue  # queued behind this task
+            if other.status not in _TERMINAL:
+                busy += 1  # running, or ahead of this task in the queue
+        return busy < task.concurrent
 
     def _render_with_cache(self, job: RenderJob, out_path: Path) -> RenderResult:
         from videoedit_emulator.render import render
@@ -363,6 +437,10 @@ class TaskEngine:
             except DownloadFailed as exc:
                 return resolved, exc
         return resolved, None
+
+    def _render_done(self, future: Future[None]) -> None:
+        with self._lock:
+            self._inflight.discard(future)
 
     def _render(self, task: _Task, plan: RenderPlan) -> None:
         out = self.store.result_path(f"{task.task_id}.mp4")
@@ -412,6 +490,14 @@ class TaskEngine:
         if poll:
             task.polls += 1
         phase = self._phase(task, now)
+        if phase != "pending" and task.scheduled_at is None and task.concurrent is not None:
+            if not self._has_slot(task):
+                task.queued = True
+                phase = "pending"
+            elif task.queued:  # its turn came: processing starts now
+                task.queued = False
+                task.base_time, task.polls = now, 0
+                phase = self._phase(task, now)
         if phase == "pending":
             task.status = TaskStatus.PENDING
             task.progress = 0.0

@@ -200,10 +200,11 @@ class Store:
             self._policies[upload_dir] = issued
         return issued
 
-    def accept_upload(
-        self, fields: Mapping[str, str], file: IO[bytes], filename: str | None, size: int
-    ) -> StoredObject:
-        """Check an OSS PostObject form against its policy and keep the file."""
+    def accept_upload(self, fields: Mapping[str, str], file: IO[bytes], size: int) -> StoredObject:
+        """Check an OSS PostObject form against its policy and keep the file.
+
+        The object is named by ``key`` alone, as in OSS; the form's file name is not used.
+        """
         access_key = fields.get("OSSAccessKeyId")
         signature = fields.get("Signature")
         policy_b64 = fields.get("policy")
@@ -270,7 +271,7 @@ class Store:
                     409,
                     "key",
                 )
-        leaf = _UNSAFE.sub("_", (filename or key.rsplit("/", 1)[-1]))[-120:] or "upload.bin"
+        leaf = _UNSAFE.sub("_", key.rsplit("/", 1)[-1])[-120:] or "upload.bin"
         folder = self._inside(self.root / "uploads" / hashlib.sha256(key.encode()).hexdigest()[:32])
         folder.mkdir(parents=True, exist_ok=True)
         path = self._inside(folder / leaf)

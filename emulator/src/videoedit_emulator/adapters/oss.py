@@ -118,7 +118,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
                 size = upload_file.file.tell()
             upload_file.file.seek(0)
             await anyio.to_thread.run_sync(
-                engine.store.accept_upload, fields, upload_file.file, upload_file.filename, size
+                engine.store.accept_upload, fields, upload_file.file, size
             )
         finally:
             await form.close()
