@@ -12,6 +12,10 @@ a :class:`~videoedit.task.TaskStatus`, times as epoch seconds, a progress fracti
 [0, 1], usage figures) and raises :class:`~videoedit_emulator.errors.ApiError`; adapters
 translate words, times and numbers into their provider's JSON.
 
+A model handler may declare quotas (a ``limits`` attribute, see :class:`Quotas`): creations
+beyond its rate are refused with ``Throttling.RateQuota``, and tasks beyond its concurrency
+wait PENDING, first come first served (wan2.1-vace-plus: 2 per second, 2 at once).
+
 Ids are drawn from a generator seeded with ``config.seed``, so the same sequence of calls
 yields the same task ids, request ids and upload directories in every run.
 """
