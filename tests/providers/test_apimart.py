@@ -628,3 +628,18 @@ def test_client_submit_raises_the_error_hidden_in_a_200_answer(host: PluginHost)
 
     assert caught.value.message == "invalid key"
     assert caught.value.status_code == 200
+
+
+def test_400_naming_two_fields_points_at_the_one_it_leads_with(host: PluginHost) -> None:
+    error = make_provider(host).parse_error(
+        answer(
+            400,
+            {
+                "code": 400,
+                "message": "duration (5 s) must not exceed the input video's length (2.00 s, video_urls[0])",
+            },
+        )
+    )
+
+    assert isinstance(error, InvalidRequestError)
+    assert error.field == "duration"

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from videoedit_emulator import control
-from videoedit_emulator.adapters import dashscope, oss
+from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
 from videoedit_emulator.engine import TaskEngine
 
 __all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
@@ -22,7 +22,7 @@ __all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
 Adapter = Callable[[TaskEngine], list[BaseRoute]]
 
 #: Every wire format the emulator speaks. Registration point for new adapters.
-ADAPTERS: list[Adapter] = [dashscope.routes, oss.routes]
+ADAPTERS: list[Adapter] = [dashscope.routes, oss.routes, vtrix.routes, apimart.routes]
 
 #: Where each provider's routes live, relative to the emulator's root URL (its base URL is
 #: root + prefix). Adapters that add a provider add it here too.

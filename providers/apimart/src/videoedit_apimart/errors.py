@@ -82,10 +82,14 @@ def _status_from(http_status: int, code: int | None, kind: str | None) -> int:
 
 
 def _field_in(message: str, field_names: Mapping[str, str]) -> str | None:
+    """The request field behind the wire field the message names first (messages lead with
+    the field they concern: ``"duration must not exceed … video_urls[0]"``)."""
+    found = []
     for ours, theirs in field_names.items():
-        if re.search(rf"\b{re.escape(theirs)}\b", message):
-            return _REQUEST_FIELD.get(ours, ours)
-    return None
+        match = re.search(rf"(?<![\w.]){re.escape(theirs)}(?![\w])", message)
+        if match:
+            found.append((match.start(), _REQUEST_FIELD.get(ours, ours)))
+    return min(found)[1] if found else None
 
 
 def api_error(
