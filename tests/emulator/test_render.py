@@ -142,6 +142,16 @@ def test_a_rotated_source_is_shown_upright(tmp_path: Path) -> None:
     assert frame(result.path, 0, 240, 320).pixel(120, 300)[0] > 180
 
 
+def test_a_full_range_source_is_encoded_in_limited_range(tmp_path: Path) -> None:
+    full = tmp_path / "full.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x240:d=0.5", "-pix_fmt", "yuvj420p", str(full))
+    assert probe_output(full).pix_fmt == "yuvj420p"
+
+    result = render(job(source=full), tmp_path / "out.mp4")
+
+    assert probe_output(result.path).pix_fmt == "yuv420p"
+
+
 # --------------------------------------------------------------------------- audio
 
 

@@ -239,12 +239,20 @@ class _Builder:
 
     # ------------------------------------------------------------- geometry
 
-    def geometry(self, fit: str, W: int, H: int) -> str:
+    def geometry(self, fit: str, W: int, H: int, *, picture: bool = True) -> str:
+        """Scale to ``W×H`` by covering (centre crop) or containing (black letterbox).
+
+        A picture is converted to limited ("tv") range in the same pass, the range H.264
+        players assume: JPEG stills and some phone videos decode to full range, which would
+        otherwise be encoded as-is and flagged ``yuvj420p``. A mask becomes gray8, which
+        swscale always produces in full range (black 0, white 255), so it needs nothing.
+        """
+        scale = f"scale={W}:{H}:flags=bilinear" + (":out_range=tv" if picture else "")
         if fit == "cover":
-            return f"scale={W}:{H}:force_original_aspect_ratio=increase:flags=bilinear,crop={W}:{H}"
+            return f"{scale}:force_original_aspect_ratio=increase,crop={W}:{H}"
         return (
-            f"scale={W}:{H}:force_original_aspect_ratio=decrease:force_divisible_by=2"
-            f":flags=bilinear,pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=black"
+            f"{scale}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+            f"pad={W}:{H}:(ow-iw)/2:(oh-ih)/2:color=black"
         )
 
     def outpaint_geometry(self, mode: Outpaint, src_w: int, src_h: int) -> str:
@@ -261,7 +269,7 @@ class _Builder:
         lx = (W - pw) // 2 // 2 * 2
         ly = (H - ph) // 2 // 2 * 2
         return (
-            f"scale={sw}:{sh}:flags=bilinear,format=yuv420p,setsar=1,"
+            f"scale={sw}:{sh}:flags=bilinear:out_range=tv,format=yuv420p,setsar=1,"
             f"pad={pw}:{ph}:{px}:{py}:color={OUTPAINT_FILL},pad={W}:{H}:{lx}:{ly}:color=black"
         )
 
@@ -435,7 +443,7 @@ class _Builder:
 
     def masked(self, mode: MaskedEdit, src: str) -> str:
         job = self.job
-        geometry = self.geometry(job.fit, self.W, self.H)
+        geometry = self.geometry(job.fit, self.W, self.H, picture=False)
         if mode.mask_image is not None:
             index = self.add_input(mode.mask_image, "mask_image")
             head = f"[{index}:v]trim=end_frame=1,setpts=PTS-STARTPTS,"
