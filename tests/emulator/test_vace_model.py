@@ -222,7 +222,7 @@ def test_images_beyond_the_third_are_ignored_as_documented() -> None:
 
 
 @pytest.mark.parametrize("size", ["1280x720", "720P", "1920*1080", "1281*720", "8*8"])
-def test_size_is_an_even_width_star_height_of_at_most_720p(size: str) -> None:
+def test_size_is_a_width_star_height_of_at_most_720p(size: str) -> None:
     error = refused(
         {"function": "image_reference", "ref_images_url": [IMG]},
         {"obj_or_bg": ["obj"], "size": size},
@@ -236,6 +236,16 @@ def test_an_undocumented_720p_size_is_accepted_by_default() -> None:
         {"obj_or_bg": ["obj"], "size": "1024*576"},
     )
     assert plan.parameters["size"] == (1024, 576)
+
+
+def test_an_odd_size_is_rendered_a_pixel_smaller_and_said_so(files: dict[str, Path]) -> None:
+    plan = validate(
+        {"function": "image_reference", "ref_images_url": [IMG]},
+        {"obj_or_bg": ["obj"], "size": "641*481"},
+    )
+    render = VacePlus().prepare(plan, resolved(plan, files, **{"input.ref_images_url[0]": "png"}))
+    assert (render.job.width, render.job.height) == (640, 480)
+    assert any("rendered at 640*480" in note for note in render.notes)
 
 
 def test_sizes_can_be_restricted_to_the_documented_list() -> None:

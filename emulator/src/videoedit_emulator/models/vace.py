@@ -213,17 +213,21 @@ def _size(value: Any, allowed: frozenset[str] | None) -> tuple[int, int] | None:
             field, f"must be WIDTH*HEIGHT such as 1280*720 (documented: {documented}), got {text!r}"
         )
     width, height = int(parts[0]), int(parts[1])
-    if (
-        width < MIN_SIDE
-        or height < MIN_SIDE
-        or width % 2
-        or height % 2
-        or width * height > MAX_AREA
-    ):
+    if width < MIN_SIDE or height < MIN_SIDE or width * height > MAX_AREA:
         raise ApiError.invalid(
             field,
-            f"must be an output size of at most 720P (1280*720 pixels; even sides of at least "
+            f"must be an output size of at most 720P (1280*720 pixels; sides of at least "
             f"{MIN_SIDE}); documented: {documented}; got {text!r}",
+        )
+    return width, height
+
+
+def _output_size(size: tuple[int, int], notes: list[str]) -> tuple[int, int]:
+    """``size`` as rendered: H.264 in yuv420p needs even sides, so an odd one loses a pixel."""
+    width, height = size[0] // 2 * 2, size[1] // 2 * 2
+    if (width, height) != size:
+        notes.append(
+            f"parameters.size {size[0]}*{size[1]}: rendered at {width}*{height} (even sides)"
         )
     return width, height
 
@@ -231,7 +235,7 @@ def _size(value: Any, allowed: frozenset[str] | None) -> tuple[int, int] | None:
 class VacePlus:
     """``wan2.1-vace-plus``: five function modes selected by ``input.function``.
 
-    :param sizes: the ``size`` values accepted. ``None`` (default) accepts any even
+    :param sizes: the ``size`` values accepted. ``None`` (default) accepts any
         ``WIDTH*HEIGHT`` of at most 1280×720 pixels, since the documented list is
         *unconfirmed*; pass ``KNOWN_SIZES`` to accept only the documented five.
     :param limits: the submission rate and concurrency quotas (documented: 2 and 2).
@@ -501,7 +505,7 @@ class VacePlus:
         refs = by_role.get("reference_image", [])
         tags = tuple(params["obj_or_bg"])
         fetched = [i for i, ref in enumerate(refs) if ref.path is not None]
-        width, height = params["size"] or KNOWN_SIZES["1280*720"]
+        width, height = _output_size(params["size"] or KNOWN_SIZES["1280*720"], notes)
         return {
             "width": width,
             "height": height,
@@ -561,7 +565,7 @@ class VacePlus:
                     "input.mask_frame_id", f"is {frame}, beyond the video's {frames} frames"
                 )
         if params["size"] is not None:
-            width, height = params["size"]
+            width, height = _output_size(params["size"], notes)
         elif video.info is not None:
             width, height = _closest_size(video.info.width, video.info.height)
         else:
