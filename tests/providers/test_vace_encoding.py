@@ -423,3 +423,14 @@ def test_local_files_are_uploaded_for_the_regions_model_id(
     assert body["model"] == model
     assert body["input"]["first_frame_url"] == "oss://dashscope-instant/abc/first.png"
     assert create.headers["X-DashScope-OssResourceResolve"] == "enable"
+
+
+def test_leaving_the_plugin_out_of_the_allow_list_removes_only_the_vace_types() -> None:
+    """As if uninstalled: the DashScope providers still load and still carry wan2.7 edits."""
+    host = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
+    assert "vace" not in host.plugin_names
+    bare = provider(DashScopeSingapore, host)
+    assert json.loads(bare.build_create(videoedit.VideoEdit(video="https://x.test/a.mp4")).content)
+    with pytest.raises(InvalidRequestError) as exc:
+        bare.build_create(parse_vace_request(DOCUMENTED["video_extension"]))
+    assert exc.value.code == "UnsupportedRequest"
