@@ -10,6 +10,7 @@ realm                  path prefix         real base URL it stands for
 Under each prefix: ``POST /services/aigc/video-generation/video-synthesis`` (create),
 ``GET /tasks/{id}`` (query), ``POST /tasks/{id}/cancel``, ``GET /tasks`` (list) and
 ``GET /uploads?action=getPolicy&model=…`` (temporary upload; the form goes to the OSS adapter).
+The two task routes also answer with a trailing slash, as the SDK's asyncio client sends them.
 So ``DASHSCOPE_HTTP_BASE_URL=http://127.0.0.1:PORT/api/v1`` points the official SDK here.
 
 Errors are DashScope's: an HTTP status and ``{"request_id", "code", "message"}``. The order of
@@ -326,6 +327,11 @@ def _region_routes(engine: TaskEngine, region: Region) -> list[BaseRoute]:
         Route("/tasks", endpoint(listing), methods=["GET"]),
         Route("/tasks/{task_id}", endpoint(query), methods=["GET"]),
         Route("/tasks/{task_id}/cancel", endpoint(cancel), methods=["POST"]),
+        # The official SDK's asyncio client (AioVideoSynthesis) adds a trailing slash:
+        # GET /tasks/{id}/ (with the create's parameters as a query string, ignored) and
+        # POST /tasks/{id}/cancel/ (with a placeholder JSON body, ignored).
+        Route("/tasks/{task_id}/", endpoint(query), methods=["GET"]),
+        Route("/tasks/{task_id}/cancel/", endpoint(cancel), methods=["POST"]),
         Route("/uploads", endpoint(get_policy), methods=["GET"]),
         Route(
             "/{path:path}",
