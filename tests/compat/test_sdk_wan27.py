@@ -352,9 +352,6 @@ def test_a_beijing_key_used_in_singapore_gets_401_invalid_api_key(
 
 
 # -- the asyncio flavour ---------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True, reason="the DashScope adapter has no trailing-slash task routes yet"
-)
 @pytest.mark.anyio
 async def test_aio_call_succeeds_and_aio_cancel_cancels_a_pending_task(
     dashscope_sdk: Any, clip_url: str, download: Download, probe_mp4: Probe
