@@ -419,6 +419,7 @@ def test_local_files_are_uploaded_for_the_regions_model_id(
         client.submit(VideoExtension(prompt="on", first_frame_url=frame))
     policy, upload, create = seen
     assert policy.url.params["model"] == model
+    assert upload.url.host == "oss.example.test"
     body = json.loads(create.content)
     assert body["model"] == model
     assert body["input"]["first_frame_url"] == "oss://dashscope-instant/abc/first.png"
