@@ -119,6 +119,14 @@ def test_missing_model_is_bad_request_empty_model(wire: DashScopeWire) -> None:
     )
 
 
+def test_a_model_that_is_not_a_string_is_named(wire: DashScopeWire) -> None:
+    assert error_of(wire.create({**wan27_body(), "model": 27})) == (
+        400,
+        "InvalidParameter",
+        "model must be a string, got an integer",
+    )
+
+
 def test_unknown_model_is_model_not_exist(wire: DashScopeWire) -> None:
     status, code, message = error_of(wire.create({**wan27_body(), "model": "wan9-videoedit"}))
     assert (status, code) == (400, "InvalidParameter")

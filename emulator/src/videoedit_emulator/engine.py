@@ -42,7 +42,7 @@ from videoedit_emulator.clock import Clock
 from videoedit_emulator.config import EmulatorConfig, Progression
 from videoedit_emulator.errors import ApiError, ErrorKind
 from videoedit_emulator.models import ModelRegistry, default_registry
-from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia
+from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
 from videoedit_emulator.sources import DownloadFailed, SourceContext, check_oss_allowed, resolve
 from videoedit_emulator.store import Store
 
@@ -310,17 +310,14 @@ class TaskEngine:
 
         ``fail`` makes the task end FAILED with that (code, message) when it is due.
         """
-        if not isinstance(model, str) or not model.strip():
+        if model is None or (isinstance(model, str) and not model.strip()):
             raise ApiError(
                 ErrorKind.INVALID_PARAMETER,
-                'Required parameter "model" missing from request.'
-                if model is None or model == ""
-                else f"model must be a string, got {type(model).__name__}",
+                'Required parameter "model" missing from request.',
                 field="model",
-                code="BadRequest.EmptyModel"
-                if model is None or model == ""
-                else "InvalidParameter",
+                code="BadRequest.EmptyModel",
             )
+        model = check_type("model", model, str)
         handler = self.models.lookup(model, region)
         if input is None:
             raise ApiError(
