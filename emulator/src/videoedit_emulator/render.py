@@ -7,7 +7,14 @@ prompt, thumbnails of the reference images, and the service's watermark when ask
 
 API
 ---
-``render(job, out, *, cache=None) -> RenderResult``
+``RenderJob(width, height, duration, source, audio, watermark, caption, prompt=None, images=(),
+mode=Restyle(), fit="cover", source_note=None)``
+    ``width``/``height``: even pixels (16-4096). ``duration``: seconds, ``None`` = the source's
+    length. ``source``: input video, ``None`` = test pattern. ``audio``: ``"none" | "origin" |
+    "tone"``. ``watermark``: draw "AI生成" (Latin fallback without a CJK font). ``caption``:
+    first line of the mark. ``prompt``: drawn wrapped. ``images``: reference thumbnails.
+    ``source_note``: an extra line (e.g. "input URL not fetched offline").
+``render(job, out, *, cache=None, ffmpeg=None, threads=None, timeout=600) -> RenderResult``
     Blocking (run it in a worker thread). Writes ``out`` atomically. With a
     :class:`~videoedit_emulator.cache.RenderCache`, an identical job (same parameters, same input
     bytes) is served from the cache as a hard link (a copy across filesystems) with
@@ -15,8 +22,10 @@ API
     at fault, or with the tail of ffmpeg's stderr) and ``ValueError`` for a malformed job.
 ``make_sample_clip(path, seconds=4, width=1280, height=720, audio=True) -> Path``
     A plain input clip (moving test card + 440 Hz tone) for demos and tests.
+``RenderResult``: path, width, height, duration (frames / 30), fps, frames, has_audio,
+    size_bytes, cache_hit.
 ``probe_output(path) -> OutputInfo``
-    codec, pix_fmt, size, fps, duration, exact frame count, audio, faststart: for tests.
+    codec, pix_fmt, size, fps, duration, exact frame count, audio, faststart, rotation.
 
 Output (every job)
 ------------------
@@ -42,10 +51,11 @@ test pattern in its place. vace jobs should pass ``audio="none"`` and at most 72
 
 Speed
 -----
-One ffmpeg process, one filter graph; ``ultrafast`` encodes about 2.5× faster than ``veryfast``
-here at ~2.8× the bytes (stand-ins are short, and they are served over loopback), input decoding
-stops at the output's end, each image is decoded and scaled once. libx264 gets ``threads``
-(default: the machine's cores, at most 4), which on 2 cores gives ~25 % over one thread.
+One ffmpeg process, one filter graph. ``ultrafast`` costs ~1.7x less CPU than ``veryfast`` here
+for 2-2.7x the bytes (stand-ins are short and served over loopback). The marks are drawn once
+and blended by a single overlay; the input is decoded only as far as the output needs.
+libx264 gets ``threads`` (default: the cores, at most 4); an engine running many renders at
+once may pass ``threads=1``. Measurements and the cache: ``docs/stand-ins.md``.
 """
 
 from __future__ import annotations
