@@ -226,8 +226,8 @@ def task_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
     }
     if view.ended_at is not None:
         data["completed"] = int(view.ended_at)
-        if view.submitted_at is not None:
-            data["actual_time"] = round(view.ended_at - view.submitted_at)
+        if data["created"] is not None:
+            data["actual_time"] = data["completed"] - data["created"]
     url = engine.result_url(view, base)
     if url is not None and view.result is not None:
         data["result"] = {"videos": [{"url": [url], "expires_at": int(view.result.expires_at)}]}
