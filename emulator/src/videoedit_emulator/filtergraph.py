@@ -353,7 +353,7 @@ class _Builder:
             raw = self.label("refraw")
             self.still_segment(index, frames, self.geometry("contain", self.W, self.H), raw)
             self.chains.append(
-                f"[{raw}]drawtext={self.font_opt('main')}textfile={name}:expansion=none:"
+                f"[{raw}]drawtext={self.font_opt()}textfile={name}:expansion=none:"
                 f"fontsize={fs}:fontcolor=white:box=1:boxcolor=black@0.6:"
                 f"boxborderw={max(2, fs // 4)}:x=(w-tw)/2:y=h*0.62[{seg}]"
             )
@@ -476,8 +476,9 @@ class _Builder:
     def font_size(self, scale: float = 1.0) -> int:
         return max(10, round(min(self.W, self.H) / 30 * scale))
 
-    def font_opt(self, which: str) -> str:
-        """``fontfile=...:`` for the main text or the watermark, linked into the work dir."""
+    def font_opt(self) -> str:
+        """``fontfile=...:`` for drawtext: the CJK-capable font when there is one (it has Latin
+        glyphs too), else the Latin one; linked into the work dir under a plain name."""
         cjk = fonts.cjk_font()
         path = cjk if cjk is not None else fonts.latin_font()
         if path is None:
@@ -526,7 +527,7 @@ class _Builder:
             lines += wrap_text(f"prompt: {job.prompt.strip()}", max_em, PROMPT_MAX_LINES)
         self.text_files["block.txt"] = "\n".join(line for line in lines if line)
         return (
-            f"drawtext={self.font_opt('main')}textfile=block.txt:expansion=none:fontsize={fs}:"
+            f"drawtext={self.font_opt()}textfile=block.txt:expansion=none:fontsize={fs}:"
             f"fontcolor=white:line_spacing={max(1, fs // 5)}:box=1:boxcolor=black@0.75:"
             f"boxborderw={margin // 2 + 2}:x={margin}:y={margin}"
         )
@@ -547,7 +548,7 @@ class _Builder:
         self.text_files["watermark.txt"] = self.watermark_text()
         fs, margin = self.watermark_size()
         return (
-            f"drawtext={self.font_opt('watermark')}textfile=watermark.txt:expansion=none:"
+            f"drawtext={self.font_opt()}textfile=watermark.txt:expansion=none:"
             f"fontsize={fs}:fontcolor=white:borderw={max(1, fs // 14)}:"
             f"bordercolor=black@0.7:x=w-tw-{margin}:y=h-th-{margin}"
         )

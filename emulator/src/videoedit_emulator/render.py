@@ -76,7 +76,7 @@ from typing import Any
 from videoedit.probe import VideoInfo, parse_ffmpeg_banner
 
 from .cache import RenderCache, link_or_copy
-from .filtergraph import Command, build_command, settings_fingerprint
+from .filtergraph import Command, Prober, build_command, settings_fingerprint
 from .renderjob import (
     FPS,
     AudioMode,
@@ -138,18 +138,23 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def _probe(ffmpeg: str) -> Any:
+def _probe(ffmpeg: str) -> Prober:
+    """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it."""
+
     def probe(path: Path, name: str) -> VideoInfo:
         if not path.is_file():
             raise RenderError(f"{name}: no such file: {path}", input=path)
-        proc = subprocess.run(
-            [ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{os.fspath(path.resolve())}"],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=60,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{os.fspath(path.resolve())}"],
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RenderError(f"{name}: cannot probe {path} ({exc})", input=path) from None
         try:
             info = parse_ffmpeg_banner(proc.stderr)
         except ValueError as exc:
