@@ -170,7 +170,7 @@ def _describe_mode(job: RenderJob, frames: int) -> str:
         return f"image_reference: {n} reference image{'s' if n != 1 else ''}{tags} in sequence"
     if isinstance(mode, Repaint):
         look = {
-            "posebodyface": "coloured edges",
+            "posebodyface": "edges on colour",
             "posebody": "white edges",
             "depth": "blurred grayscale",
             "scribble": "dark lines on white",
@@ -424,7 +424,7 @@ class _Builder:
             return src
         # sobel is ~10x cheaper than edgedetect here and reads as a line drawing
         control = {
-            "posebodyface": "sobel=planes=1:scale=2",  # luma edges keep the source's colours
+            "posebodyface": "sobel=planes=1:scale=2",  # luma edges, chroma kept: edges on colour
             "posebody": "format=gray,sobel=scale=2,format=yuv420p",
             "depth": f"format=gray,gblur=sigma={_num(max(1.0, self.H / 120))},format=yuv420p",
             "scribble": "format=gray,sobel=scale=2,negate,format=yuv420p",

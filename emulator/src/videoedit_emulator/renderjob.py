@@ -93,9 +93,10 @@ class ImageReference:
 class Repaint:
     """vace ``video_repainting``: the source under a filter that stands for the control signal.
 
-    posebodyface -> the source's luma edges in its own colours, posebody -> white edges on
-    black, depth -> blurred grayscale, scribble -> dark lines on white (Sobel edges). ``strength`` is the weight of that control
-    picture over the original frame (1.0 shows only the control picture).
+    posebodyface -> bright edges over the source's darkened colours, posebody -> white edges
+    on black, depth -> blurred grayscale, scribble -> dark lines on white (Sobel edges).
+    ``strength`` is the weight of that control picture over the original frame (1.0 shows only
+    the control picture).
     """
 
     control_condition: ControlCondition = "depth"
