@@ -9,7 +9,7 @@ UV_VERSION ?= 0.13.8
 TOOLS := .tools
 
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON ?= $(shell command -v $(PYTHON))
+export UV_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
