@@ -139,8 +139,19 @@ class Provider(ABC):
     #: The body format this provider's create call speaks (see ``EncodeContext``).
     dialect: ClassVar[str] = ""
     region: ClassVar[str | None] = None
+    #: The option names ``config.options`` may hold; any other is refused by name.
+    known_options: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: ProviderConfig) -> None:
+        unknown = set(config.options) - self.known_options
+        if unknown:
+            name = sorted(unknown)[0]
+            raise InvalidRequestError(
+                f"options.{name}: not an option of provider {self.id!r} "
+                f"(known: {', '.join(sorted(self.known_options))})",
+                field=f"options.{name}",
+                rule="unknown option",
+            )
         self.config = config
         self.base_url = config.base_url.rstrip("/")
 

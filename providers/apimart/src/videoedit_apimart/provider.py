@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -26,6 +24,7 @@ from videoedit.errors import ServiceError, UnsupportedOperationError, VideoEditE
 from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus
+from videoedit.wire import as_number, epoch_to_datetime, url_expiry
 from videoedit_apimart.encoding import DIALECT, ApimartOptions
 from videoedit_apimart.errors import api_error, body_code, error_fields, parse_apimart_error
 
@@ -54,35 +53,9 @@ def map_status(word: Any) -> TaskStatus:
     return _STATUS.get(word.strip().lower(), TaskStatus.RUNNING)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def parse_epoch(value: Any) -> datetime | None:
-    """Epoch seconds (or milliseconds, when the figure is that large) as an aware datetime."""
-    number = _number(value)
-    if number is None or number <= 0:
-        return None
-    if number > 1e11:
-        number /= 1000
-    try:
-        return datetime.fromtimestamp(number, timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def parse_progress(value: Any, status: TaskStatus) -> float | None:
     """The gateway's percentage (0–100) as a fraction in [0, 1]; 1.0 once completed."""
-    number = _number(value)
+    number = as_number(value)
     if number is None:
         return 1.0 if status is TaskStatus.SUCCEEDED else None
     return min(1.0, max(0.0, number / 100))
@@ -93,14 +66,6 @@ def _first_url(value: Any) -> str | None:
         return value
     if isinstance(value, list):
         return next((item for item in value if isinstance(item, str) and item), None)
-    return None
-
-
-def _url_expiry(url: str) -> datetime | None:
-    query = parse_qs(urlsplit(url).query)
-    for key in ("Expires", "x-oss-expires"):
-        if query.get(key):
-            return parse_epoch(query[key][0])
     return None
 
 
@@ -117,8 +82,8 @@ def _result(data: Mapping[str, Any]) -> TaskResult | None:
         if url:
             return TaskResult(
                 video_url=url,
-                expires_at=parse_epoch(video.get("expires_at")) or _url_expiry(url),
-                duration=_number(video.get("duration")),
+                expires_at=epoch_to_datetime(video.get("expires_at")) or url_expiry(url),
+                duration=as_number(video.get("duration")),
             )
     return None
 
@@ -159,8 +124,8 @@ def parse_task(provider_id: str, data: Any, task_id: str | None = None) -> Task:
         provider=provider_id,
         status=status,
         progress=parse_progress(data.get("progress"), status),
-        submitted_at=parse_epoch(data.get("created")),
-        ended_at=parse_epoch(data.get("completed")),
+        submitted_at=epoch_to_datetime(data.get("created")),
+        ended_at=epoch_to_datetime(data.get("completed")),
         result=result,
         error_code=error_code,
         error_message=error_message,
@@ -180,6 +145,7 @@ class ApimartProvider(Provider):
         "APIMart-format gateway (/v1/videos/generations; white-label hosts)"
     )
     dialect: ClassVar[str] = DIALECT
+    known_options: ClassVar[frozenset[str]] = ApimartOptions.KNOWN
 
     def __init__(self, config: ProviderConfig) -> None:
         self.options = ApimartOptions.from_options(config.options)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +20,7 @@ from videoedit.errors import InvalidRequestError, ServiceError, VideoEditError
 from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader, json_body
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
+from videoedit.wire import url_expiry
 from videoedit_dashscope.errors import parse_dashscope_error
 from videoedit_dashscope.upload import DashScopeUploader
 
@@ -61,13 +62,9 @@ def _number(value: Any) -> float | None:
 
 def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     """The link's own ``Expires=`` (epoch seconds, OSS-style), else 24 h after the task ended."""
-    query = parse_qs(urlsplit(url).query)
-    for key in ("Expires", "x-oss-expires"):
-        if query.get(key):
-            try:
-                return datetime.fromtimestamp(int(query[key][0]), timezone.utc)
-            except (ValueError, OverflowError, OSError):
-                break
+    signed = url_expiry(url)
+    if signed is not None:
+        return signed
     return ended + RESULT_LIFETIME if ended else None
 
 
@@ -184,18 +181,6 @@ class DashScopeProvider(Provider):
     dialect: ClassVar[str] = "dashscope"
     api_key_env: ClassVar[tuple[str, ...]] = ("DASHSCOPE_API_KEY",)
     known_options: ClassVar[frozenset[str]] = frozenset({"workspace"})
-
-    def __init__(self, config: ProviderConfig) -> None:
-        unknown = set(config.options) - self.known_options
-        if unknown:
-            name = sorted(unknown)[0]
-            raise InvalidRequestError(
-                f"options.{name}: not an option of provider {self.id!r} "
-                f"(known: {', '.join(sorted(self.known_options))})",
-                field=f"options.{name}",
-                rule="unknown option",
-            )
-        super().__init__(config)
 
     def request_headers(self, **extra: str) -> dict[str, str]:
         """Key, JSON content type and the optional workspace, on every call to DashScope."""

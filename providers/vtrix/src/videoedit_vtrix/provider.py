@@ -17,7 +17,6 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -30,6 +29,7 @@ from videoedit.errors import (
 from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus, Usage
+from videoedit.wire import as_number, epoch_to_datetime, url_expiry
 from videoedit_vtrix.errors import error_fields, parse_vtrix_error
 
 __all__ = [
@@ -66,29 +66,10 @@ def map_status(word: Any) -> TaskStatus:
     return _STATUS.get(word.strip().lower(), TaskStatus.RUNNING)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def parse_time(value: Any) -> datetime | None:
     """A timestamp given as epoch seconds (or milliseconds) or as ISO 8601; naive means UTC."""
-    number = _number(value)
-    if number is not None:
-        if number > 1e11:  # milliseconds
-            number /= 1000
-        try:
-            return datetime.fromtimestamp(number, timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            return None
+    if as_number(value) is not None:
+        return epoch_to_datetime(value)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -106,21 +87,12 @@ def parse_progress(value: Any, status: TaskStatus) -> float | None:
 
     A figure above 1 is read as a percentage, in case a page reports 0–100.
     """
-    number = _number(value)
+    number = as_number(value)
     if number is None:
         return 1.0 if status is TaskStatus.SUCCEEDED else None
     if number > 1:
         number /= 100
     return min(1.0, max(0.0, number))
-
-
-def _url_expiry(url: str) -> datetime | None:
-    """The link's own ``Expires=`` (epoch seconds, OSS-style), if it is signed that way."""
-    query = parse_qs(urlsplit(url).query)
-    for key in ("Expires", "x-oss-expires"):
-        if query.get(key):
-            return parse_time(query[key][0])
-    return None
 
 
 def _video_content(output: Any) -> Mapping[str, Any] | None:
@@ -143,7 +115,7 @@ def parse_usage(raw: Any) -> Usage:
     """Vtrix bills money, not seconds: ``cost`` is kept; ``quantity`` and ``unit_price`` stay raw."""
     if not isinstance(raw, Mapping):
         return Usage()
-    return Usage(cost=_number(raw.get("cost")), raw=dict(raw))
+    return Usage(cost=as_number(raw.get("cost")), raw=dict(raw))
 
 
 def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
@@ -185,9 +157,9 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
         anchor = ended or created
         result = TaskResult(
             video_url=url,
-            expires_at=_url_expiry(url) or (anchor + RESULT_LIFETIME if anchor else None),
+            expires_at=url_expiry(url) or (anchor + RESULT_LIFETIME if anchor else None),
             usage=parse_usage(body.get("usage")),
-            duration=_number(content.get("duration")),
+            duration=as_number(content.get("duration")),
         )
     return Task(
         task_id=found_id,
@@ -233,15 +205,6 @@ class VtrixProvider(Provider):
     known_options: ClassVar[frozenset[str]] = frozenset({"model_map"})
 
     def __init__(self, config: ProviderConfig) -> None:
-        unknown = set(config.options) - self.known_options
-        if unknown:
-            name = sorted(unknown)[0]
-            raise InvalidRequestError(
-                f"options.{name}: not an option of provider {self.id!r} "
-                f"(known: {', '.join(sorted(self.known_options))})",
-                field=f"options.{name}",
-                rule="unknown option",
-            )
         self.model_map = _model_map(config.options)
         super().__init__(config)
 
