@@ -13,7 +13,7 @@ from collections.abc import Generator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import anyio
 import httpx
@@ -27,7 +27,10 @@ from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncClient", "Client"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncClient", "Client", "ClientOptions"]
 
 T = TypeVar("T")
 TaskRef = Task | str
@@ -96,6 +99,20 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext | bool:
             field="verify",
             rule="a PEM CA bundle",
         ) from None
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options both clients take besides their HTTP settings (see :class:`Client`)."""
+
+    api_key: str | ApiKey | None
+    base_url: str | None
+    options: Mapping[str, Any] | None
+    poll: PollSchedule | None
+    retry: RetryPolicy | None
+    uploader: Uploader | None
+    plugins: PluginHost | None
+    on_event: EventCallback | None
+    wait_timeout: float | None
 
 
 class _BaseClient:
@@ -202,7 +219,7 @@ class Client(_BaseClient):
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 60.0,
         verify: Verify = None,
-        **kwargs: Any,
+        **kwargs: Unpack[ClientOptions],
     ) -> None:
         super().__init__(provider, **kwargs)
         self._owns_http = http_client is None
@@ -350,7 +367,7 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 60.0,
         verify: Verify = None,
-        **kwargs: Any,
+        **kwargs: Unpack[ClientOptions],
     ) -> None:
         super().__init__(provider, **kwargs)
         self._owns_http = http_client is None
