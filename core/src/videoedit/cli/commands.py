@@ -1,0 +1,374 @@
+"""The seven commands. Each takes the parsed arguments and a :class:`Context`, and returns 0
+or raises; :mod:`videoedit.cli.main` turns what is raised into a sentence and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from videoedit._flows import raise_for_task
+from videoedit.cli.embedded import embedded_emulator, require_emulator
+from videoedit.cli.output import (
+    Console,
+    local_time,
+    page_json,
+    provider_json,
+    table,
+    task_json,
+    task_lines,
+)
+from videoedit.cli.parser import DEFAULT_PROVIDER, PROVIDER_ENV, REQUEST_FLAGS
+from videoedit.cli.progress import Progress
+from videoedit.client import DEFAULT_WAIT_TIMEOUT, Client
+from videoedit.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    ProviderNotFoundError,
+    TaskFailedError,
+    VideoEditError,
+)
+from videoedit.plugins import ProviderInfo, default_host
+from videoedit.requests import VideoEdit
+from videoedit.task import Task, TaskStatus
+
+__all__ = ["COMMANDS", "Context", "Interrupted"]
+
+
+@dataclass
+class Context:
+    """What a command shares with the error handler: the console, and how to resume."""
+
+    console: Console
+    #: The command that picks up the current task where this one stopped, once a task exists.
+    resume: list[str] | None = None
+    #: Why that command may not work as printed (a key given by flag, an embedded emulator).
+    resume_caveat: str | None = None
+    #: The task as last seen, for the JSON error document.
+    task: Task | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the command stopped; whether and how the task goes on is in ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+def provider_name(args: argparse.Namespace) -> str:
+    return str(args.provider or os.environ.get(PROVIDER_ENV) or DEFAULT_PROVIDER)
+
+
+def lookup_provider(name: str) -> ProviderInfo:
+    """The provider's listing entry; an unknown name says how it was chosen."""
+    try:
+        return default_host().provider(name)
+    except ProviderNotFoundError as exc:
+        if name == DEFAULT_PROVIDER and not os.environ.get(PROVIDER_ENV):
+            exc.hint = (
+                f"no --provider was given and the default ({DEFAULT_PROVIDER}) is not "
+                f"installed: pass --provider or set {PROVIDER_ENV}"
+            )
+        raise
+
+
+def provider_options(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(args.options)
+
+
+def make_client(
+    args: argparse.Namespace,
+    info: ProviderInfo,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    progress: Progress | None = None,
+) -> Client:
+    """A client for the chosen provider; a missing key names the flag and the variable."""
+    try:
+        return Client(
+            info.id,
+            api_key=api_key or args.api_key,
+            base_url=base_url or args.base_url,
+            options=provider_options(args),
+            on_event=progress,
+        )
+    except AuthenticationError as exc:
+        if exc.code == "MissingApiKey":
+            exc.message = f"no API key for provider {info.id!r}"
+            exc.args = (exc.message,)
+            exc.hint = (
+                f"pass --api-key or set {' or '.join(info.api_key_env)}; to try it without "
+                "a key, add --emulator (videoedit edit) or run videoedit demo"
+            )
+        raise
+
+
+def resume_command(
+    args: argparse.Namespace, info: ProviderInfo, task_id: str, base_url: str | None
+) -> list[str]:
+    """``videoedit wait ID`` with the flags that reach the same task again (never the key)."""
+    command = ["videoedit", "wait", task_id, "--provider", info.id]
+    if base_url:
+        command += ["--base-url", base_url]
+    for key, value in args.options:
+        command += ["--option", f"{key}={value if isinstance(value, str) else _json(value)}"]
+    output = getattr(args, "output", None)
+    if output is not None:
+        command += ["-o", str(output)]
+    if args.json:
+        command.append("--json")
+    return command
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def key_caveat(args: argparse.Namespace, info: ProviderInfo) -> str | None:
+    if args.api_key and info.api_key_env:
+        return f"pass your key again with --api-key, or set {' or '.join(info.api_key_env)}"
+    return None
+
+
+def wait_timeout(args: argparse.Namespace) -> float:
+    return float(args.timeout) if args.timeout is not None else DEFAULT_WAIT_TIMEOUT
+
+
+def build_request(args: argparse.Namespace) -> VideoEdit:
+    """The request from the flags that were given (the model validates every value)."""
+    fields: dict[str, Any] = {
+        name: getattr(args, name) for name in REQUEST_FLAGS if hasattr(args, name)
+    }
+    try:
+        return VideoEdit(video=args.video, **fields)
+    except InvalidRequestError as exc:
+        # Name the flag as well as the field: the user typed the flag.
+        flag = REQUEST_FLAGS.get((exc.field or "").split("[")[0].split(".")[0])
+        if flag and not exc.hint:
+            exc.hint = f"change {flag} and run the command again; nothing was submitted"
+        elif exc.field == "video" and not exc.hint:
+            exc.hint = "change the VIDEO argument and run the command again; nothing was submitted"
+        raise
+
+
+def _finished_document(task: Task, saved: Path | None) -> tuple[dict[str, Any], list[str]]:
+    document = task_json(task)
+    document["saved"] = str(saved) if saved is not None else None
+    return document, task_lines(task, saved)
+
+
+def _interrupted(ctx: Context, progress: Progress, what: str) -> Interrupted:
+    progress.finish()
+    if progress.task_id is None:
+        return Interrupted(
+            f"interrupted {what} before the provider answered the submission: the task may "
+            "or may not have been created (videoedit list shows recent tasks where the "
+            "provider offers a listing)"
+        )
+    ctx.task = progress.last
+    return Interrupted(f"interrupted {what}; task {progress.task_id} goes on running")
+
+
+@contextlib.contextmanager
+def _interruptible(ctx: Context, progress: Progress, what: str) -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise _interrupted(ctx, progress, what) from None
+    except VideoEditError as exc:
+        progress.finish()
+        ctx.task = getattr(exc, "task", None) or progress.last
+        raise
+    finally:
+        progress.finish()
+
+
+# -- providers ----------------------------------------------------------------------------------
+def cmd_providers(args: argparse.Namespace, ctx: Context) -> int:
+    infos = default_host().providers()
+    rows = []
+    for info in infos:
+        if not info.api_key_env:
+            key = "not needed"
+        elif info.key_is_set:
+            key = f"set ({'/'.join(info.api_key_env)})"
+        else:
+            key = f"not set ({'/'.join(info.api_key_env)})"
+        rows.append([info.id, ", ".join(info.aliases) or "-", info.base_url, key])
+    lines = table(rows, ["PROVIDER", "ALIASES", "BASE URL", "KEY"]) if rows else []
+    if not rows:
+        ctx.console.say(
+            "no provider is installed: install one, e.g. pip install videoedit-dashscope"
+        )
+    ctx.console.result({"providers": [provider_json(i) for i in infos]}, lines)
+    return 0
+
+
+# -- edit ---------------------------------------------------------------------------------------
+def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
+    console = ctx.console
+    info = lookup_provider(provider_name(args))
+    if args.emulator:
+        require_emulator("--emulator")
+    request = build_request(args)  # before anything starts: a bad flag costs nothing
+    with contextlib.ExitStack() as stack:
+        base_url = args.base_url
+        api_key = args.api_key
+        if args.emulator:
+            try:
+                server = stack.enter_context(embedded_emulator(args.emulator_progression))
+            except ValueError as exc:  # a malformed progression spec
+                raise InvalidRequestError(
+                    f"--emulator-progression: {exc}",
+                    field="--emulator-progression",
+                    rule="immediate, polls=N or seconds=S",
+                ) from None
+            base_url = _emulator_base_url(server, info)
+            api_key = api_key or "sk-emulator"
+            console.note(f"emulator   {server.url} (offline: the result is a stand-in)")
+            ctx.resume_caveat = (
+                "the embedded emulator stopped with this command, so this task is gone; "
+                "run `videoedit-emulator serve` and pass --base-url to keep tasks across commands"
+            )
+        else:
+            ctx.resume_caveat = key_caveat(args, info)
+
+        def submitted(task: Task) -> None:
+            ctx.resume = resume_command(args, info, task.task_id, base_url)
+
+        progress = Progress(console, on_submitted=submitted)
+        client = stack.enter_context(
+            make_client(args, info, base_url=base_url, api_key=api_key, progress=progress)
+        )
+        saved: Path | None = None
+        with _interruptible(ctx, progress, "while the task ran"):
+            task = client.submit(request)
+            ctx.task = task
+            if args.no_wait:
+                progress.finish()
+                document, lines = _finished_document(task, None)
+                lines.append(f"resume    {shlex.join(ctx.resume or [])}")
+                console.result(document, lines)
+                return 0
+            task = client.wait(task, timeout=wait_timeout(args))
+            ctx.task = task
+            if args.output is not None:
+                saved = client.save(task, args.output)
+    document, lines = _finished_document(task, saved)
+    if saved is None and ctx.resume and not args.emulator:
+        lines.append(f"save      {shlex.join([*ctx.resume, '-o', 'out.mp4'])}")
+    console.result(document, lines)
+    return 0
+
+
+def _emulator_base_url(server: Any, info: ProviderInfo) -> str:
+    try:
+        return str(server.base_url(info.id))
+    except ValueError as exc:
+        raise ProviderNotFoundError(
+            f"the embedded emulator does not serve provider {info.id!r}: {exc}",
+            code="NotEmulated",
+            hint="pick a provider the emulator serves (see docs/emulator.md), or install the "
+            "plugin's emulator adapter",
+        ) from None
+
+
+# -- status, wait, cancel, list -----------------------------------------------------------------
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    info = lookup_provider(provider_name(args))
+    with make_client(args, info) as client:
+        task = client.status(args.task_id)
+    ctx.task = task
+    if task.status is TaskStatus.UNKNOWN:
+        raise_for_task(task)  # TaskNotFoundError: the id is wrong, of another provider, or expired
+    ctx.console.result(task_json(task), task_lines(task))
+    return 0
+
+
+def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
+    info = lookup_provider(provider_name(args))
+    ctx.resume = resume_command(args, info, args.task_id, args.base_url)
+    ctx.resume_caveat = key_caveat(args, info)
+    progress = Progress(ctx.console)
+    progress.task_id = args.task_id
+    saved: Path | None = None
+    with (
+        make_client(args, info, progress=progress) as client,
+        _interruptible(ctx, progress, "while waiting"),
+    ):
+        task = client.wait(args.task_id, timeout=wait_timeout(args))
+        ctx.task = task
+        if args.output is not None:
+            saved = client.save(task, args.output)
+    document, lines = _finished_document(task, saved)
+    ctx.console.result(document, lines)
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace, ctx: Context) -> int:
+    info = lookup_provider(provider_name(args))
+    with make_client(args, info) as client:
+        task = client.cancel(args.task_id)
+    ctx.task = task
+    ctx.console.result(task_json(task), task_lines(task))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    info = lookup_provider(provider_name(args))
+    with make_client(args, info) as client:
+        page = client.list(
+            page=args.page, page_size=args.page_size, status=args.status, model=args.model
+        )
+    rows = [
+        [
+            t.task_id,
+            t.status.value,
+            local_time(t.submitted_at) if t.submitted_at else "-",
+            local_time(t.ended_at) if t.ended_at else "-",
+        ]
+        for t in page.tasks
+    ]
+    lines = table(rows, ["TASK", "STATUS", "SUBMITTED", "ENDED"]) if rows else ["no tasks"]
+    if page.total is not None:
+        lines.append(f"page {page.page}, {len(page.tasks)} of {page.total} task(s)")
+    ctx.console.result(page_json(page), lines)
+    return 0
+
+
+# -- demo ---------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
+    require_emulator("videoedit demo")
+    from videoedit_emulator.demo import DEFAULT_OUT, run_demo
+
+    out = (args.output or DEFAULT_OUT).expanduser().resolve()
+    stream = ctx.console.err if args.json else ctx.console.out
+    code = run_demo(out=out, provider=args.provider, stream=stream)
+    if code != 0:
+        raise TaskFailedError("the demo edit did not complete (see above)", code="DemoFailed")
+    if args.json:
+        ctx.console.result({"saved": str(out), "provider": args.provider})
+    return 0
+
+
+COMMANDS = {
+    "providers": cmd_providers,
+    "edit": cmd_edit,
+    "status": cmd_status,
+    "wait": cmd_wait,
+    "cancel": cmd_cancel,
+    "list": cmd_list,
+    "demo": cmd_demo,
+}

@@ -1,0 +1,320 @@
+"""The command line's grammar: commands, their flags, and the help each one prints.
+
+Request flags are left unset unless given (``argparse.SUPPRESS``), so that the request
+model's own defaults apply and its validation (naming the field and the rule) is the only
+judge of a value: ``--duration 12`` is refused by ``VideoEdit`` exactly as in Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_PROVIDER", "PROVIDER_ENV", "REQUEST_FLAGS", "build_parser"]
+
+#: The provider used when neither ``--provider`` nor ``$VIDEOEDIT_PROVIDER`` names one.
+DEFAULT_PROVIDER = "dashscope-singapore"
+PROVIDER_ENV = "VIDEOEDIT_PROVIDER"
+#: The embedded emulator's progression unless told otherwise: long enough to see progress.
+DEFAULT_EMULATOR_PROGRESSION = "seconds=2"
+
+#: ``VideoEdit`` field -> the flag that sets it (``video`` is the positional argument).
+REQUEST_FLAGS: dict[str, str] = {
+    "model": "--model",
+    "prompt": "--prompt",
+    "negative_prompt": "--negative-prompt",
+    "reference_images": "--reference-image",
+    "resolution": "--resolution",
+    "ratio": "--ratio",
+    "duration": "--duration",
+    "audio_setting": "--audio-setting",
+    "prompt_extend": "--prompt-extend",
+    "watermark": "--watermark",
+    "seed": "--seed",
+}
+
+_EPILOG = (
+    "Exit codes: 0 done, 2 bad command line, 3 invalid request, 4 authentication, "
+    "5 permission, 6 rate limit, 7 task failed, 8 task canceled, 9 task not found, "
+    "10 wait timed out, 11 network, 12 provider error, 13 download, 14 unsupported, "
+    "15 setup (provider/plugin/extra), 130 interrupted (the task goes on). See docs/cli.md."
+)
+
+
+def _option(value: str) -> tuple[str, Any]:
+    """``KEY=VALUE``; VALUE is read as JSON when it is JSON (numbers, objects), else as text."""
+    key, sep, raw = value.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{value!r}: must read KEY=VALUE, e.g. workspace=ws-1")
+    try:
+        parsed: Any = json.loads(raw)
+    except ValueError:
+        parsed = raw
+    return key.strip(), parsed
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: must be more than 0 seconds")
+    return number
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: must be a whole number >= 1")
+    return int(value)
+
+
+def _output_flags() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document on stdout (progress and errors still go to stderr)",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress on stderr, only errors"
+    )
+    group.add_argument(
+        "--debug", action="store_true", help="show tracebacks and the client's debug log"
+    )
+    return parent
+
+
+def _provider_flags() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("provider")
+    group.add_argument(
+        "-p",
+        "--provider",
+        default=None,
+        metavar="ID",
+        help=f"provider id or alias (default: ${PROVIDER_ENV}, else {DEFAULT_PROVIDER}); "
+        "see `videoedit providers`",
+    )
+    group.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="API key (default: the provider's variable, e.g. DASHSCOPE_API_KEY; prefer "
+        "the variable: a flag shows in shell history and process lists)",
+    )
+    group.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="the provider's base URL (default: VIDEOEDIT_<ID>_BASE_URL, else the provider's own)",
+    )
+    group.add_argument(
+        "-O",
+        "--option",
+        dest="options",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a provider option, repeatable (e.g. workspace=ws-1; JSON values are parsed)",
+    )
+    return parent
+
+
+def _wait_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="save the result here (streamed, written only when complete)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop waiting after this long; the task goes on (default: 1800)",
+    )
+
+
+def _request_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "request (wan2.7-videoedit; unset flags keep the service's defaults)"
+    )
+    keep = argparse.SUPPRESS
+    group.add_argument("--model", default=keep, help="model id (default: wan2.7-videoedit)")
+    group.add_argument("--prompt", default=keep, help="what to change, up to 5000 characters")
+    group.add_argument(
+        "--negative-prompt", default=keep, help="what to avoid, up to 500 characters"
+    )
+    group.add_argument(
+        "-r",
+        "--reference-image",
+        dest="reference_images",
+        action="append",
+        default=keep,
+        metavar="IMAGE",
+        help="a reference image (URL, local file or data: URI); repeat for up to 4",
+    )
+    group.add_argument("--resolution", default=keep, metavar="720P|1080P", help="default 1080P")
+    group.add_argument(
+        "--ratio",
+        default=keep,
+        metavar="16:9|9:16|1:1|4:3|3:4",
+        help="output aspect ratio (default: follow the input video)",
+    )
+    group.add_argument(
+        "--duration",
+        type=int,
+        default=keep,
+        metavar="SECONDS",
+        help="0 keeps the input's length (default); 2 to 10 cuts it",
+    )
+    group.add_argument(
+        "--audio-setting",
+        default=keep,
+        metavar="auto|origin",
+        help="auto (default) lets the model decide; origin keeps the input's audio",
+    )
+    group.add_argument(
+        "--prompt-extend",
+        action=argparse.BooleanOptionalAction,
+        default=keep,
+        help="let the service rewrite the prompt (default: on)",
+    )
+    group.add_argument(
+        "--watermark",
+        action=argparse.BooleanOptionalAction,
+        default=keep,
+        help="add the service's watermark (default: off)",
+    )
+    group.add_argument("--seed", type=int, default=keep, help="0 to 2147483647")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``videoedit`` parser with its seven commands."""
+    from videoedit import __version__
+
+    output = _output_flags()
+    provider = _provider_flags()
+    parser = argparse.ArgumentParser(
+        prog="videoedit",
+        description="Edit videos with Alibaba's Wan models through any installed provider.",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"videoedit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser(
+        "providers",
+        parents=[output],
+        help="list installed providers (ids, aliases, base URLs, whether a key is set)",
+        description="List every installed provider. Keys are never shown, only whether one is set.",
+    )
+
+    edit = sub.add_parser(
+        "edit",
+        parents=[output, provider],
+        help="submit an edit, show its progress, and save the result",
+        description="Submit an edit of VIDEO (a local file or a URL), wait for it with a "
+        "progress display, and save the result with -o. The task id is printed as soon as "
+        "it exists; Ctrl-C leaves the task running and prints the command that resumes it.",
+        epilog=_EPILOG,
+    )
+    edit.add_argument("video", help="the input video: a local file, an http(s) or oss:// URL")
+    _request_flags(edit)
+    _wait_flags(edit)
+    edit.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="print the task and exit once it is submitted (resume with `videoedit wait ID`)",
+    )
+    emulator = edit.add_argument_group("offline")
+    emulator.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against an emulator started in this process: no key, no network, a "
+        "stand-in result (needs videoedit[emulator])",
+    )
+    emulator.add_argument(
+        "--emulator-progression",
+        default=DEFAULT_EMULATOR_PROGRESSION,
+        metavar="SPEC",
+        help=f"how the emulated task progresses: immediate, polls=N or seconds=S "
+        f"(default: {DEFAULT_EMULATOR_PROGRESSION})",
+    )
+
+    status = sub.add_parser(
+        "status",
+        parents=[output, provider],
+        help="show a task's status (one poll)",
+        description="Poll a task once and show it. Exits 0 whatever the task's status, "
+        "9 when the id is unknown or expired.",
+        epilog=_EPILOG,
+    )
+    status.add_argument("task_id", metavar="ID", help="the task id")
+
+    wait = sub.add_parser(
+        "wait",
+        parents=[output, provider],
+        help="wait for a task to end (and save its result with -o)",
+        description="Poll a task until it ends, with a progress display; -o saves the "
+        "result. Ctrl-C stops waiting and leaves the task running.",
+        epilog=_EPILOG,
+    )
+    wait.add_argument("task_id", metavar="ID", help="the task id")
+    _wait_flags(wait)
+
+    cancel = sub.add_parser(
+        "cancel",
+        parents=[output, provider],
+        help="cancel a task (DashScope: PENDING tasks only)",
+        description="Cancel a task. DashScope cancels only PENDING tasks; the gateways have "
+        "no cancel call (exit 14).",
+        epilog=_EPILOG,
+    )
+    cancel.add_argument("task_id", metavar="ID", help="the task id")
+
+    listing = sub.add_parser(
+        "list",
+        parents=[output, provider],
+        help="list recent tasks (where the provider offers a listing)",
+        description="One page of the account's recent tasks, newest first.",
+        epilog=_EPILOG,
+    )
+    listing.add_argument("--page", type=_positive, default=1, help="page number (default: 1)")
+    listing.add_argument(
+        "--page-size", type=_positive, default=10, help="tasks per page, 1 to 100 (default: 10)"
+    )
+    listing.add_argument("--status", default=None, help="only tasks in this status")
+    listing.add_argument("--model", default=None, help="only tasks of this model")
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[output],
+        help="an offline edit of a sample clip on the embedded emulator (no key, no network)",
+        description="Start the emulator in this process, make a sample clip, and edit it "
+        "through the real client path (needs videoedit[emulator]).",
+    )
+    demo.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where to write the MP4 (default: videoedit-demo/edited.mp4)",
+    )
+    demo.add_argument(
+        "-p",
+        "--provider",
+        default=DEFAULT_PROVIDER,
+        metavar="ID",
+        help=f"provider route to use (default: {DEFAULT_PROVIDER})",
+    )
+    return parser
