@@ -157,3 +157,30 @@ def test_unset_flags_keep_the_request_defaults() -> None:
     args = build_parser().parse_args(["edit", "https://example.com/in.mp4"])
 
     assert build_request(args) == videoedit.VideoEdit(video="https://example.com/in.mp4")
+
+
+def test_edit_on_the_embedded_emulator_serves_a_local_file_to_a_gateway(
+    cli: Callable[..., Run], emulator_sample_clip: Path, tmp_path: Path
+) -> None:
+    # APIMart has no upload API: the emulator fetches the file from a loopback URL instead.
+    run = cli(
+        "edit",
+        str(emulator_sample_clip),
+        "--provider",
+        "apimart",
+        "--resolution",
+        "720P",
+        "--ratio",
+        "1:1",
+        "--emulator",
+        "--emulator-progression",
+        "immediate",
+        "-o",
+        "square.mp4",
+    )
+
+    assert run.code == 0, run.stderr
+    uploaded = next(line for line in run.stderr.splitlines() if line.startswith("uploaded"))
+    assert re.fullmatch(r"uploaded +video -> http://127\.0\.0\.1:\d+/\w+/sample\.mp4", uploaded)
+    info = probe_output(tmp_path / "square.mp4")
+    assert (info.width, info.height, info.duration) == (960, 960, 2.0)  # 720P at 1:1

@@ -35,6 +35,7 @@ from videoedit.errors import (
     VideoEditError,
 )
 from videoedit.plugins import ProviderInfo, default_host
+from videoedit.provider import Uploader
 from videoedit.requests import VideoEdit
 from videoedit.task import Task, TaskStatus
 
@@ -92,6 +93,7 @@ def make_client(
     base_url: str | None = None,
     api_key: str | None = None,
     progress: Progress | None = None,
+    uploader: Uploader | None = None,
 ) -> Client:
     """A client for the chosen provider; a missing key names the flag and the variable."""
     try:
@@ -101,6 +103,7 @@ def make_client(
             base_url=base_url or args.base_url,
             options=provider_options(args),
             on_event=progress,
+            uploader=uploader,
         )
     except AuthenticationError as exc:
         if exc.code == "MissingApiKey":
@@ -252,9 +255,33 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
         client = stack.enter_context(
             make_client(args, info, base_url=base_url, api_key=api_key, progress=progress)
         )
+        if args.emulator and client.provider.uploader() is None and request.local_files():
+            # No upload API (a gateway): the embedded emulator fetches the file from loopback.
+            from videoedit_emulator.fileserver import LoopbackFiles
+
+            files = stack.enter_context(LoopbackFiles())
+            client.close()
+            client = stack.enter_context(
+                make_client(
+                    args,
+                    info,
+                    base_url=base_url,
+                    api_key=api_key,
+                    progress=progress,
+                    uploader=files.uploader(),
+                )
+            )
         saved: Path | None = None
         with _interruptible(ctx, progress, "while the task ran"):
-            task = client.submit(request)
+            try:
+                task = client.submit(request)
+            except InvalidRequestError as exc:
+                if exc.rule == "local files need an uploader on this provider":
+                    exc.hint = (
+                        f"{info.id} has no upload API: pass an http(s) URL it can fetch, or "
+                        "try the file offline with --emulator"
+                    )
+                raise
             ctx.task = task
             if args.no_wait:
                 progress.finish()
