@@ -291,8 +291,18 @@ class Operations:
             )
         request = yield from self.upload_local_files(request, callback)
         http_request = self.provider.build_create(request)
-        response = yield from self.send(Call(http_request, Retry.UNSENT_ONLY), callback=callback)
-        task = self.provider.parse_create(response)
+        try:
+            response = yield from self.send(
+                Call(http_request, Retry.UNSENT_ONLY), callback=callback
+            )
+            task = self.provider.parse_create(response)
+        except ServiceError as exc:
+            # A 5xx or an unreadable answer to a creation does not say whether the task was
+            # made (a gateway may time out after the service took it): flag it, as a
+            # dropped connection is flagged, so that the caller can look before resubmitting.
+            exc.maybe_submitted = True
+            exc.hint = exc.hint or "list recent tasks (client.list()) to see whether it was created"
+            raise
         self.emit(EventKind.SUBMITTED, callback, task=task)
         return task
 

@@ -37,8 +37,12 @@ class VideoEditError(Exception):
 
     ``code`` and ``message`` are the provider's own words when the provider said something;
     ``request_id`` is the provider's id for the HTTP exchange; ``task_id`` is set whenever a
-    task is known, so that no task is ever lost to an exception.
+    task is known, so that no task is ever lost to an exception. ``maybe_submitted`` is true
+    when a task creation failed in a way that does not tell whether the service made the
+    task (see :class:`TransportError` and :class:`ServiceError`).
     """
+
+    maybe_submitted: bool = False
 
     def __init__(
         self,
@@ -124,7 +128,16 @@ class RateLimitError(VideoEditError):
 
 
 class ServiceError(VideoEditError):
-    """The provider failed on its side (HTTP 5xx), or answered something that cannot be parsed."""
+    """The provider failed on its side (HTTP 5xx), or answered something that cannot be parsed.
+
+    On a task creation, ``maybe_submitted`` is true: a gateway that answers 502 or 504, or an
+    answer cut short, may come after the service made the task. The creation is not repeated
+    (that could bill the same edit twice); list recent tasks to find out.
+    """
+
+    def __init__(self, message: str, *, maybe_submitted: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_submitted = maybe_submitted
 
 
 class UnsupportedOperationError(VideoEditError):

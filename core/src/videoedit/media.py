@@ -96,8 +96,15 @@ def _validate_url(source: str) -> str:
 
 
 def _validate_local(source: str, suffixes: frozenset[str], kinds: str) -> str:
-    path = local_path(source)
-    if not path.is_file():
+    try:
+        path = local_path(source)
+        is_file = path.is_file()
+    except (OSError, RuntimeError) as exc:
+        # "~nobody/x.mp4" (no such home), a name too long for the file system, …: the
+        # caller gave a path that cannot be looked at, which is a fault in the request.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"local path {source[:80]!r} cannot be used: {reason}") from None
+    if not is_file:
         raise ValueError(f"local file {str(path)!r} does not exist or is not a file")
     if path.suffix.lower() not in suffixes:
         raise ValueError(

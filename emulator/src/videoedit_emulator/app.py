@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from videoedit_emulator import control
 from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.middleware import EmulatorMiddleware
 
 __all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
 
@@ -53,5 +54,7 @@ def create_app(engine: TaskEngine) -> Starlette:
     for adapter in ADAPTERS:
         routes += adapter(engine)
     app = Starlette(routes=routes)
+    # Journal and fault rules in front of every provider route (not the control plane).
+    app.add_middleware(EmulatorMiddleware, engine=engine)
     app.state.engine = engine
     return app

@@ -12,7 +12,16 @@ Routes (JSON in, JSON out; errors are ``{"error": {"kind", "message", "field"}}`
 ``POST /_emulator/tasks/{id}/progression``   ``{"progression": "seconds=2"}``, counted from now
 ``POST /_emulator/tasks/{id}/fail``          ``{"code": "...", "message": "..."}``: end FAILED when due
 ``POST /_emulator/clock/advance``            ``{"seconds": n}``: switch to a manual clock, move it
+``GET  /_emulator/faults``                   the fault rules, with what each has matched and hit
+``POST /_emulator/faults``                   add one (its JSON, or ``{"spec": "create:status=503"}``)
+``DELETE /_emulator/faults[/{id}]``          remove every rule, or one
+``GET  /_emulator/journal``                  requests received, redacted (filters in the query)
+``DELETE /_emulator/journal``                forget them
 ==========================================  ==============================================
+
+Fault rules and the journal are described in ``faults.py`` and ``journal.py``; ``reset``
+clears both. The journal filters are ``provider``, ``route``, ``method``, ``reached``
+(``true``/``false``: got past the faults to the route), ``faulted`` and ``task_id``.
 
 Per-request directives (any provider route that creates a task honours them):
 
@@ -23,6 +32,7 @@ Per-request directives (any provider route that creates a task honours them):
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +46,7 @@ from videoedit_emulator.clock import ManualClock
 from videoedit_emulator.config import Progression
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.faults import FaultError, FaultRule
 
 __all__ = [
     "FAIL_HEADER",
@@ -156,19 +167,38 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise ApiError.invalid("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError.invalid("body", "must be a JSON object")
     return body
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _int(body: Mapping[str, Any], name: str) -> int:
     value = body.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ApiError.invalid(name, "must be an integer")
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**63:
+        raise ApiError.invalid(name, "must be an integer (64-bit)")
     return value
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError.invalid(name, f"must be true or false, got {raw[:40]!r}")
+
+
+#: The longest jump of the clock: far past every lifetime, and still a valid date.
+_MAX_ADVANCE = 100 * 365 * 86400.0
 
 
 def _progression(body: Mapping[str, Any]) -> Progression:
@@ -192,6 +222,8 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             "tasks": len(engine.all_tasks()),
             "models": engine.models.ids(),
             "clock": repr(engine.clock),
+            "faults": len(engine.faults),
+            "journal": len(engine.journal),
         }
 
     async def reset(request: Request) -> dict[str, Any]:
@@ -234,13 +266,64 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
     async def advance(request: Request) -> dict[str, Any]:
         body = await _body(request)
         seconds = body.get("seconds")
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-            raise ApiError.invalid("seconds", "must be a number >= 0")
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or not 0 <= seconds <= _MAX_ADVANCE
+        ):
+            raise ApiError.invalid("seconds", f"must be a number from 0 to {_MAX_ADVANCE:.0f}")
         clock = engine.clock
         if not isinstance(clock, ManualClock):
             clock = engine.use_clock(ManualClock(engine.clock.now()))
         assert isinstance(clock, ManualClock)
         return {"now": clock.advance(float(seconds))}
+
+    async def faults(request: Request) -> dict[str, Any]:
+        if request.method == "POST":
+            try:
+                rule = FaultRule.from_json(await _body(request))
+            except FaultError as exc:
+                raise ApiError.invalid(exc.field, exc.rule) from None
+            return engine.faults.add_rule(rule).to_json()
+        if request.method == "DELETE":
+            return {"removed": engine.faults.clear()}
+        return {"faults": [rule.to_json() for rule in engine.faults.rules()]}
+
+    async def fault(request: Request) -> dict[str, Any]:
+        rule_id = request.path_params["fault_id"]
+        if request.method == "DELETE":
+            if not engine.faults.remove(rule_id):
+                raise ApiError(ErrorKind.NOT_FOUND, f"fault {rule_id!r} is unknown", field="id")
+            return {"removed": 1}
+        rule = engine.faults.get(rule_id)
+        if rule is None:
+            raise ApiError(ErrorKind.NOT_FOUND, f"fault {rule_id!r} is unknown", field="id")
+        return rule.to_json()
+
+    async def journal(request: Request) -> dict[str, Any]:
+        if request.method == "DELETE":
+            return {"cleared": engine.journal.clear()}
+        query = request.query_params
+        for name in query:
+            if name not in ("provider", "route", "method", "reached", "faulted", "task_id"):
+                raise ApiError.invalid(
+                    name[:40],
+                    "is not a journal filter (provider, route, method, reached, faulted, task_id)",
+                )
+        entries = engine.journal.entries(
+            provider=query.get("provider") or None,
+            route=query.get("route") or None,
+            method=query.get("method") or None,
+            reached_app=_flag(request, "reached"),
+            faulted=_flag(request, "faulted"),
+            task_id=query.get("task_id") or None,
+        )
+        return {
+            "entries": [entry.to_json() for entry in entries],
+            "total": len(entries),
+            "dropped": engine.journal.dropped,
+        }
 
     return [
         Mount(
@@ -257,6 +340,9 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
                 ),
                 Route("/tasks/{task_id}/fail", _endpoint(task_fail), methods=["POST"]),
                 Route("/clock/advance", _endpoint(advance), methods=["POST"]),
+                Route("/faults", _endpoint(faults), methods=["GET", "POST", "DELETE"]),
+                Route("/faults/{fault_id}", _endpoint(fault), methods=["GET", "DELETE"]),
+                Route("/journal", _endpoint(journal), methods=["GET", "DELETE"]),
             ],
         )
     ]

@@ -23,7 +23,9 @@ yields the same task ids, request ids and upload directories in every run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
+import os
 import random
 import threading
 import uuid
@@ -41,6 +43,8 @@ from videoedit.task import TaskStatus
 from videoedit_emulator.clock import Clock
 from videoedit_emulator.config import EmulatorConfig, Progression
 from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.faults import FaultPlan
+from videoedit_emulator.journal import Journal
 from videoedit_emulator.models import ModelRegistry, default_registry
 from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
 from videoedit_emulator.sources import DownloadFailed, SourceContext, check_oss_allowed, resolve
@@ -213,6 +217,9 @@ class TaskEngine:
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
+        #: Fault rules and the request journal (applied and written by ``middleware.py``).
+        self.faults = FaultPlan()
+        self.journal = Journal()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _reseed(self, seed: int) -> None:
@@ -222,8 +229,8 @@ class TaskEngine:
         self._tokens = random.Random(f"upload:{seed}")
 
     def reset(self, *, seed: int | None = None) -> None:
-        """Forget every task, upload and result; re-seed ids; restore the configured
-        progression and clock. Renders in flight finish into the void."""
+        """Forget every task, upload, result, fault rule and journal entry; re-seed ids;
+        restore the configured progression and clock. Renders in flight finish into the void."""
         with self._lock:
             self._generation += 1
             for task in self._tasks.values():
@@ -234,6 +241,8 @@ class TaskEngine:
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)
+        self.faults.clear()
+        self.journal.clear()
         self.store.reset()
 
     def reseed(self, seed: int) -> None:
@@ -445,19 +454,29 @@ class TaskEngine:
 
     def _render(self, task: _Task, plan: RenderPlan) -> None:
         out = self.store.result_path(f"{task.task_id}.mp4")
+        # Rendered under a name of its own and moved into place only while the task is
+        # current: after a reset the same seeded id comes back, and the render of the
+        # forgotten task must neither overwrite nor delete the new task's file.
+        part = self.store.result_path(f"{task.task_id}.{task.generation}.part.mp4")
         try:
-            result = self.renderer(plan.job, out)
+            result = self.renderer(plan.job, part)
             error = None
         except Exception as exc:  # the task must fail, whatever broke
             result, error = None, f"{type(exc).__name__}: {exc}".strip()
         with self._lock:
             stale = task.generation != self._generation or task.status is TaskStatus.CANCELED
             if not stale:
+                if result is not None:
+                    try:
+                        os.replace(part, out)
+                        result = dataclasses.replace(result, path=out)
+                    except OSError as exc:
+                        result, error = None, f"{type(exc).__name__}: {exc}"
                 task.rendered, task.render_error = result, error
                 task.rendered_at = self.clock.now()
-        if stale:
+        if stale or result is None:
             with contextlib.suppress(OSError):
-                out.unlink(missing_ok=True)
+                part.unlink(missing_ok=True)
 
     # -- the state machine ------------------------------------------------------------------------
     def _phase(self, task: _Task, now: float) -> str:

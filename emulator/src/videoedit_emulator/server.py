@@ -14,6 +14,7 @@ import dataclasses
 import socket
 import threading
 import time
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,12 @@ import uvicorn
 from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
 from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.sources import is_loopback_host
 
 if TYPE_CHECKING:
     import videoedit
+    from videoedit_emulator.faults import FaultPlan
+    from videoedit_emulator.journal import Journal
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorServer"]
 
@@ -68,6 +72,13 @@ class EmulatorServer:
         """Bind, start serving, and return once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError("EmulatorServer: already started")
+        if not is_loopback_host(self.host):
+            warnings.warn(
+                f"EmulatorServer bound to {self.host}, not loopback: anyone who can reach this "
+                "address can use the emulator and read what is uploaded to it",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -148,8 +159,19 @@ class EmulatorServer:
 
     # -- conveniences -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None) -> None:
-        """Forget every task, upload and result (see :meth:`TaskEngine.reset`)."""
+        """Forget every task, upload, result, fault and journal entry (see
+        :meth:`TaskEngine.reset`)."""
         self.engine.reset(seed=seed)
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault rules: ``server.faults.add("status", route="create", status=503, times=1)``."""
+        return self.engine.faults
+
+    @property
+    def journal(self) -> Journal:
+        """Requests received, redacted: ``server.journal.count(route="create", reached_app=True)``."""
+        return self.engine.journal
 
     def client(self, provider: str, **kwargs: Any) -> videoedit.Client:
         """A :class:`videoedit.Client` for ``provider`` bound to this emulator.

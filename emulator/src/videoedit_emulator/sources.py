@@ -6,7 +6,10 @@ What each kind of URL becomes:
 - a link to one of this emulator's own results: the file itself, if the signature holds;
 - ``data:<mime>;base64,<data>``: the decoded bytes;
 - ``http(s)://`` on this machine (``localhost``, ``127.0.0.0/8``, ``::1``): fetched, with a
-  size cap and a timeout, following redirects only while they stay on this machine;
+  size cap and a timeout, following redirects only while they stay on this machine. No name
+  is ever looked up: ``localhost`` and ``*.localhost`` are sent to 127.0.0.1 (with their own
+  ``Host`` header and TLS server name), so neither DNS nor a proxy setting in the environment
+  can turn a fetch towards another address;
 - any other URL: **not fetched**. The render uses a synthesized test pattern in its place
   and the task's output carries a note saying so.
 
@@ -30,6 +33,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import httpx
@@ -44,6 +48,7 @@ __all__ = [
     "SourceContext",
     "check_oss_allowed",
     "is_loopback_host",
+    "loopback_target",
     "resolve",
 ]
 
@@ -200,24 +205,77 @@ def _write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
         raise
 
 
+class _NotLoopback(ValueError):
+    """A URL that, read the way the HTTP client reads it, does not point at this machine."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a loopback fetch connects: a literal loopback address, never a name."""
+
+    url: httpx.URL
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+
+
+def loopback_target(url: str) -> _Target:
+    """The literal loopback address to GET ``url`` from; :class:`_NotLoopback` otherwise.
+
+    The URL is parsed by httpx, the very parser that will connect, so that no difference
+    between two URL parsers (``http://127.0.0.1\\@example.com/``) can send a fetch
+    elsewhere. A literal address must be a loopback one; ``localhost`` and ``*.localhost``
+    go to 127.0.0.1 without any name lookup.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise _NotLoopback("it is not a valid URL") from None
+    if parsed.scheme not in ("http", "https"):
+        raise _NotLoopback(f"its scheme {parsed.scheme!r} is not http or https")
+    host = parsed.host.lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if not address.is_loopback:
+            raise _NotLoopback(f"{host} is not on this machine")
+        return _Target(parsed, {}, {})
+    if host == "localhost" or host.endswith(".localhost"):
+        return _Target(
+            parsed.copy_with(host="127.0.0.1"),
+            {"Host": parsed.netloc.decode("ascii")},
+            {"sni_hostname": host},
+        )
+    raise _NotLoopback(f"{host or 'its host'} is not on this machine")
+
+
 def _fetch(item: MediaInput, ctx: SourceContext) -> Path:
-    """GET a loopback URL into the store, capped at ``max_bytes`` and ``timeout``."""
+    """GET a loopback URL into the store, capped at ``max_bytes`` and ``timeout``.
+
+    ``trust_env=False``: a proxy set in the environment must not receive the request (it
+    would be a connection to another address).
+    """
     url = item.url
     suffix = PurePosixPath(urlsplit(url).path).suffix
     suffix = suffix if _SUFFIX.match(suffix) else ".bin"
     try:
-        with httpx.Client(timeout=ctx.timeout, follow_redirects=False) as http:
-            for _ in range(_MAX_REDIRECTS + 1):
-                with http.stream("GET", url) as response:
+        with httpx.Client(timeout=ctx.timeout, follow_redirects=False, trust_env=False) as http:
+            for hop in range(_MAX_REDIRECTS + 1):
+                try:
+                    target = loopback_target(url)
+                except _NotLoopback as exc:
+                    reason = (
+                        "it redirects off this machine, which the emulator does not follow"
+                        if hop
+                        else f"it is not a loopback URL as an HTTP client reads it: {exc}"
+                    )
+                    raise DownloadFailed(item.field, item.url, reason) from None
+                with http.stream(
+                    "GET", target.url, headers=target.headers, extensions=target.extensions
+                ) as response:
                     if response.is_redirect:
-                        target = urljoin(url, response.headers.get("Location", ""))
-                        if not is_loopback_host(urlsplit(target).hostname):
-                            raise DownloadFailed(
-                                item.field,
-                                item.url,
-                                "it redirects off this machine, which the emulator does not follow",
-                            )
-                        url = target
+                        url = urljoin(url, response.headers.get("Location", ""))
                         continue
                     if response.status_code != 200:
                         raise DownloadFailed(item.field, item.url, f"HTTP {response.status_code}")

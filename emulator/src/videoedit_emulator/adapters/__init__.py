@@ -12,6 +12,8 @@ This module holds the small HTTP helpers every adapter needs.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,14 +21,34 @@ from starlette.requests import Request
 
 from videoedit_emulator.errors import ApiError, ErrorKind
 
-__all__ = ["bearer_token", "own_netlocs", "public_base", "read_body", "read_json"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "bearer_token",
+    "declared_length",
+    "own_netlocs",
+    "public_base",
+    "read_body",
+    "read_json",
+]
+
+
+#: JSON nested deeper than this is refused: no request of any provider needs more than a
+#: handful of levels, and the parser itself gives up (``RecursionError``) around a thousand.
+MAX_JSON_DEPTH = 32
+_DIGITS = re.compile(r"^[0-9]{1,19}$")
+
+
+def declared_length(request: Request) -> int | None:
+    """``Content-Length`` as a number when it is one (ASCII digits; ``²`` is not a digit here)."""
+    declared = request.headers.get("content-length", "").strip()
+    return int(declared) if _DIGITS.match(declared) else None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (``too_large``) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(int(declared), limit)
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
+        raise _too_large(declared, limit)
     chunks: list[bytes] = []
     total = 0
     async for chunk in request.stream():
@@ -56,11 +78,44 @@ async def read_json(request: Request, limit: int) -> Any:
     except UnicodeDecodeError:
         raise ApiError.invalid("body", "is not UTF-8 text") from None
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise ApiError.invalid(
             "body", f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError as exc:  # NaN, Infinity, 1e999, integers of more than 4300 digits
+        raise ApiError.invalid("body", f"is not valid JSON: {exc}") from None
+    _check_depth(value)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:40]} is out of the range of a number")
+    return number
+
+
+def _too_deep() -> ApiError:
+    return ApiError.invalid("body", f"nests deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def bearer_token(request: Request) -> str:

@@ -23,6 +23,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
+from videoedit_emulator.adapters import declared_length
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.errors import ApiError, ErrorKind
 from videoedit_emulator.store import RESULT_BUCKET, UPLOAD_BUCKET
@@ -72,9 +73,9 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             return oss_error(exc, request_id)
 
     async def _upload(request: Request, request_id: str) -> Response:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise _entity_too_large(int(declared), limit)
+        declared = declared_length(request)
+        if declared is not None and declared > limit:
+            raise _entity_too_large(declared, limit)
         received = 0
 
         async def receive() -> Message:

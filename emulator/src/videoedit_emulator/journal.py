@@ -1,0 +1,292 @@
+"""The request journal: every request the provider routes received, with its secrets taken out.
+
+Tests read it to count what really reached the service: how many create calls the engine
+saw, which were struck by a fault, which task each one made. It is queried through the
+control plane (``GET /_emulator/journal``) or in Python (``server.journal.entries(...)``).
+
+Nothing secret is written down: ``Authorization`` (and the other credential headers) keep
+only their scheme (``Bearer ***``), key-like query parameters and OSS signatures read
+``***``, and the request's own key is scrubbed from everything else recorded (path, query,
+headers, JSON body), should a client have echoed it there. Upload bodies (multipart) are
+counted, never stored.
+
+The journal keeps the last ``capacity`` entries (10 000 by default) and says how many it
+dropped; the control plane's own calls are not journaled.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = [
+    "REDACTED",
+    "SECRET_HEADERS",
+    "SECRET_PARAMS",
+    "Journal",
+    "JournalEntry",
+    "created_task_id",
+    "redact_headers",
+    "redact_json",
+    "redact_query",
+    "redact_text",
+    "secrets_in",
+]
+
+REDACTED = "***"
+#: Headers whose value is a credential (matched case-insensitively).
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "x-oss-security-token",
+    }
+)
+#: Query parameters whose value is a credential or a signature (case-insensitive).
+SECRET_PARAMS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "access_token",
+        "token",
+        "signature",
+        "x-oss-signature",
+        "security-token",
+        "x-oss-security-token",
+    }
+)
+#: A secret shorter than this is blanked where it stands, not searched for in free text
+#: (replacing every "a" in a body would say nothing and hide everything).
+_MIN_SCRUB = 6
+#: JSON bodies up to this size are kept (redacted); larger ones are only counted.
+BODY_LIMIT = 64 * 1024
+DEFAULT_CAPACITY = 10_000
+
+
+def _credential(value: str) -> str:
+    """The secret part of a credential header (``Bearer sk-…`` → ``sk-…``)."""
+    scheme, sep, rest = value.strip().partition(" ")
+    return rest.strip() if sep and scheme.isalpha() else value.strip()
+
+
+def secrets_in(
+    headers: Iterable[tuple[str, str]], query: Iterable[tuple[str, str]], extra: Iterable[str] = ()
+) -> frozenset[str]:
+    """Every secret value a request carries (credential headers, key-like parameters)."""
+    found = {s for s in extra if s}
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            found.add(_credential(value))
+            found.add(value.strip())
+    for name, value in query:
+        if name.lower() in SECRET_PARAMS:
+            found.add(value)
+    return frozenset(s for s in found if s)
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every (long enough) secret replaced by ``***``, longest first."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= _MIN_SCRUB and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def redact_headers(headers: Iterable[tuple[str, str]], secrets: Iterable[str]) -> dict[str, str]:
+    """Headers by lower-case name; credentials keep only their scheme (``Bearer ***``)."""
+    secrets = tuple(secrets)
+    out: dict[str, str] = {}
+    for name, value in headers:
+        name = name.lower()
+        if name in SECRET_HEADERS:
+            scheme, sep, _ = value.strip().partition(" ")
+            out[name] = f"{scheme} {REDACTED}" if sep and scheme.isalpha() else REDACTED
+        else:
+            out[name] = redact_text(value, secrets)
+    return out
+
+
+def redact_query(query: str, secrets: Iterable[str]) -> dict[str, str]:
+    """A query string as ``{name: value}`` (the last value of a repeated name), redacted."""
+    secrets = tuple(secrets)
+    out: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        key = redact_text(name, secrets)
+        out[key] = REDACTED if name.lower() in SECRET_PARAMS else redact_text(value, secrets)
+    return out
+
+
+def redact_json(value: Any, secrets: Iterable[str]) -> Any:
+    """A JSON value with secrets scrubbed from every string and key-like members blanked."""
+    secrets = tuple(secrets)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return redact_text(item, secrets)
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, dict):
+            return {
+                redact_text(str(k), secrets): REDACTED
+                if str(k).lower() in SECRET_PARAMS and isinstance(v, str)
+                else walk(v)
+                for k, v in item.items()
+            }
+        return item
+
+    return walk(value)
+
+
+def created_task_id(provider: str | None, body: bytes) -> str | None:
+    """The task id a create answer hands out, as the provider's wire shows it."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    found: Any = None
+    if not isinstance(data, dict):
+        return None
+    if provider and provider.startswith("dashscope-"):
+        output = data.get("output")
+        found = output.get("task_id") if isinstance(output, dict) else None
+    elif provider == "vtrix":
+        found = data.get("id")
+    elif provider == "apimart":
+        items = data.get("data")
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            found = items[0].get("task_id")
+    return found if isinstance(found, str) else None
+
+
+@dataclass
+class JournalEntry:
+    """One request as received (redacted) and what became of it.
+
+    ``status`` is what the caller got (``None``: the connection was dropped without an
+    answer); ``reached_app`` whether the request got past the faults to the provider's
+    route (and so to the engine); ``app_status`` what that route answered, even when a
+    fault then replaced or lost the answer; ``task_id`` the id a create call handed out
+    (as the wire shows it: APIMart's carries its ``task_`` prefix); ``faults`` the ids and
+    kinds of the fault rules that struck it.
+    """
+
+    seq: int
+    at: float
+    method: str
+    path: str
+    query: Mapping[str, str]
+    provider: str | None
+    route: str
+    headers: Mapping[str, str]
+    body_bytes: int = 0
+    body: Any = None
+    status: int | None = None
+    reached_app: bool = False
+    app_status: int | None = None
+    task_id: str | None = None
+    faults: list[dict[str, str]] = field(default_factory=list)
+    duration: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "provider": self.provider,
+            "route": self.route,
+            "headers": dict(self.headers),
+            "body_bytes": self.body_bytes,
+            "body": self.body,
+            "status": self.status,
+            "reached_app": self.reached_app,
+            "app_status": self.app_status,
+            "task_id": self.task_id,
+            "faults": list(self.faults),
+            "duration": round(self.duration, 6),
+        }
+
+
+class Journal:
+    """The last ``capacity`` requests (thread-safe)."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError("journal capacity: must be >= 1")
+        self._lock = threading.Lock()
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._seq = 0
+        self.dropped = 0
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def record(self, entry: JournalEntry) -> None:
+        with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
+            self._entries.append(entry)
+
+    def clear(self) -> int:
+        """Forget every entry (numbering restarts); how many there were."""
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            self._seq = 0
+            self.dropped = 0
+            return count
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def entries(
+        self,
+        *,
+        provider: str | None = None,
+        route: str | None = None,
+        method: str | None = None,
+        reached_app: bool | None = None,
+        faulted: bool | None = None,
+        task_id: str | None = None,
+    ) -> list[JournalEntry]:
+        """Entries in arrival order, filtered (``provider="dashscope"`` means both regions)."""
+        with self._lock:
+            found = sorted(self._entries, key=lambda e: e.seq)
+        out = []
+        for entry in found:
+            if provider is not None and not (
+                entry.provider == provider
+                or (provider == "dashscope" and (entry.provider or "").startswith("dashscope-"))
+            ):
+                continue
+            if route is not None and entry.route != route:
+                continue
+            if method is not None and entry.method != method.upper():
+                continue
+            if reached_app is not None and entry.reached_app is not reached_app:
+                continue
+            if faulted is not None and bool(entry.faults) is not faulted:
+                continue
+            if task_id is not None and entry.task_id != task_id:
+                continue
+            out.append(entry)
+        return out
+
+    def count(self, **filters: Any) -> int:
+        """How many entries match (the filters of :meth:`entries`)."""
+        return len(self.entries(**filters))

@@ -1,0 +1,366 @@
+"""The ASGI layer in front of the adapters: journal every request, and apply the fault rules.
+
+Each request to a provider route is classified (:func:`~videoedit_emulator.faults.classify`),
+checked against the engine's :class:`~videoedit_emulator.faults.FaultPlan`, served (or not),
+and written to the engine's :class:`~videoedit_emulator.journal.Journal`, redacted. The
+control plane under ``/_emulator/`` passes straight through, unjournaled and never faulted.
+
+How each fault is carried out:
+
+- ``status`` and ``rate_limit``: the provider's own error renderer
+  (``adapters/dashscope.error_response``, ``vtrix.error_response``, ``apimart.error_response``,
+  ``oss.oss_error``) writes the answer, so the body is what that provider would send.
+- ``task_failure``: the request goes on with an ``X-Emulator-Fail`` header added, the
+  directive every create route already honours.
+- ``reset``: ASGI has no way to abort a connection, so the layer reaches the server's
+  transport through the ``receive`` callable uvicorn hands the application (its request
+  cycle object holds the transport), sets ``SO_LINGER`` to zero and aborts: the kernel sends
+  a TCP RST, and the client sees "connection reset" or "server disconnected without sending
+  a response". Outside uvicorn (Starlette's ``TestClient``) the layer raises
+  :class:`ConnectionDropped` instead, which the test client passes to the caller.
+- ``when="after"``: the route runs with its answer captured; the answer is then delayed,
+  replaced, truncated, or half sent and cut off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
+from videoedit_emulator.control import FAIL_HEADER, PREFIX
+from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.faults import Decision, FaultKind, FaultRule, RouteInfo, classify
+from videoedit_emulator.journal import (
+    BODY_LIMIT,
+    JournalEntry,
+    created_task_id,
+    redact_headers,
+    redact_json,
+    redact_query,
+    redact_text,
+    secrets_in,
+)
+
+__all__ = ["ConnectionDropped", "EmulatorMiddleware", "fault_error"]
+
+_STATUS_KINDS = {
+    400: ErrorKind.INVALID_PARAMETER,
+    401: ErrorKind.UNAUTHORIZED,
+    403: ErrorKind.FORBIDDEN,
+    404: ErrorKind.NOT_FOUND,
+    413: ErrorKind.TOO_LARGE,
+    429: ErrorKind.THROTTLED,
+}
+_MESSAGES = {
+    400: "The request is invalid.",
+    401: "Invalid API-key provided.",
+    403: "Access denied.",
+    404: "Not found.",
+    429: "Requests rate limit exceeded, please try again later.",
+    500: "An internal error has occured, please try again later or contact service support.",
+    502: "Bad gateway.",
+    503: "Service temporarily unavailable, please try again later.",
+    504: "Gateway timeout.",
+}
+_OSS_CODES = {
+    400: "InvalidArgument",
+    403: "AccessDenied",
+    404: "NoSuchKey",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+#: What a ``malformed`` fault before the route answers: JSON cut off mid-object.
+_GARBLED = b'{"request_id": "emulator-fault", "output": {"task_id": '
+
+
+class ConnectionDropped(ConnectionResetError):
+    """A ``reset`` fault where no server transport can be aborted (e.g. ``TestClient``)."""
+
+
+def fault_error(rule: FaultRule, provider: str) -> ApiError:
+    """The error a ``status`` or ``rate_limit`` rule answers with, for ``provider``."""
+    tag = f" [emulator fault {rule.id}]" if rule.id else ""
+    if rule.kind is FaultKind.RATE_LIMIT:
+        if provider == "oss":  # OSS throttles with 503 SlowDown
+            return ApiError(
+                ErrorKind.THROTTLED,
+                "Please reduce your request rate." + tag,
+                code=rule.code or "SlowDown",
+                retry_after=rule.retry_after,
+                status=503,
+            )
+        return ApiError(
+            ErrorKind.THROTTLED,
+            _MESSAGES[429] + tag,
+            code=rule.code,
+            retry_after=rule.retry_after,
+        )
+    status = rule.status or 500
+    kind = _STATUS_KINDS.get(
+        status, ErrorKind.INTERNAL if status >= 500 else ErrorKind.INVALID_PARAMETER
+    )
+    message = rule.message or _MESSAGES.get(status) or f"HTTP {status}."
+    code = rule.code
+    if code is None and provider == "oss":
+        code = _OSS_CODES.get(status, "InternalError" if status >= 500 else "InvalidArgument")
+    return ApiError(kind, message + tag, code=code, retry_after=rule.retry_after, status=status)
+
+
+class _Tap:
+    """Passes the request body on, counting it and keeping its first bytes for the journal."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.total = 0
+        self.prefix = bytearray()
+        self.complete = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            self.total += len(body)
+            room = BODY_LIMIT + 1 - len(self.prefix)
+            if room > 0:
+                self.prefix += body[:room]
+            if not message.get("more_body", False):
+                self.complete = True
+        return message
+
+    async def drain(self) -> None:
+        """Read what a journal entry can hold of a body the route will never read."""
+        while not self.complete and self.total <= BODY_LIMIT:
+            if (await self.receive())["type"] == "http.disconnect":
+                return
+
+
+class _Answer:
+    """Records an answer going out (``forward``) or holds it back whole (no ``forward``)."""
+
+    def __init__(self, forward: Send | None, keep: bool) -> None:
+        self.forward = forward
+        self.keep = keep or forward is None
+        self.status: int | None = None
+        self.messages: list[Message] = []
+        self.body = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        elif message["type"] == "http.response.body" and self.keep:
+            if self.forward is not None and len(self.body) > BODY_LIMIT:
+                pass  # a passing answer: its head is all the journal needs
+            else:
+                self.body += message.get("body", b"")
+        if self.forward is None:
+            self.messages.append(message)
+        else:
+            await self.forward(message)
+
+    def head(self) -> Message | None:
+        return next((m for m in self.messages if m["type"] == "http.response.start"), None)
+
+    async def replay(self, send: Send) -> None:
+        for message in self.messages:
+            await send(message)
+
+    async def replay_half(self, send: Send) -> None:
+        """The head and the first half of the body, with more announced."""
+        head = self.head()
+        if head is None:
+            return
+        await send(head)
+        await send(
+            {
+                "type": "http.response.body",
+                "body": bytes(self.body[: len(self.body) // 2]),
+                "more_body": True,
+            }
+        )
+
+
+def _headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+
+
+def _with_header(scope: Scope, name: str, value: str) -> Scope:
+    raw = name.lower().encode("latin-1")
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != raw]
+    headers.append((raw, value.encode("latin-1")))
+    return {**scope, "headers": headers}
+
+
+def _json_body(tap: _Tap, headers: Iterable[tuple[str, str]], secrets: frozenset[str]) -> Any:
+    """The request body for the journal: JSON bodies only (redacted), never uploads."""
+    if not tap.complete or not tap.prefix or len(tap.prefix) > BODY_LIMIT:
+        return None
+    ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+    if "multipart" in ctype or "form-urlencoded" in ctype:
+        return None
+    try:
+        return redact_json(json.loads(bytes(tap.prefix)), secrets)
+    except (ValueError, RecursionError):
+        return None
+
+
+async def _drop_connection(receive: Receive) -> None:
+    """Abort the client's connection with a TCP reset (see the module docstring)."""
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None or not callable(getattr(transport, "abort", None)):
+        raise ConnectionDropped("emulator fault: connection reset (no server transport to abort)")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+    # Let the server notice before the route returns, so it neither logs a missing answer
+    # nor tries to send a 500 down the dead line.
+    for _ in range(200):
+        if getattr(cycle, "disconnected", True):
+            break
+        await anyio.sleep(0.001)
+
+
+class EmulatorMiddleware:
+    """Journal and faults for every request outside the control plane (module docstring)."""
+
+    def __init__(self, app: ASGIApp, engine: TaskEngine) -> None:
+        self.app = app
+        self.engine = engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == PREFIX or path.startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        engine = self.engine
+        started = time.monotonic()
+        where = classify(scope["method"], path)
+        decision = engine.faults.decide(where)
+        headers = _headers(scope)
+        query = scope.get("query_string", b"").decode("latin-1")
+        secrets = secrets_in(headers, parse_qsl(query, keep_blank_values=True), engine.config.keys)
+        entry = JournalEntry(
+            seq=engine.journal.next_seq(),
+            at=engine.clock.now(),
+            method=scope["method"],
+            path=redact_text(path, secrets),
+            query=redact_query(query, secrets),
+            provider=where.provider,
+            route=where.route,
+            headers=redact_headers(headers, secrets),
+            faults=[
+                {"id": rule.id, "kind": rule.kind.value, "when": rule.when}
+                for rule in decision.applied
+            ],
+        )
+        tap = _Tap(receive)
+        recorded = False
+
+        def record() -> None:
+            """Write the entry once: before a dropped line lets the caller move on."""
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            entry.body_bytes = tap.total
+            entry.body = _json_body(tap, headers, secrets)
+            entry.duration = time.monotonic() - started
+            engine.journal.record(entry)
+
+        try:
+            await self._serve(scope, receive, send, tap, where, decision, entry, record)
+        except Exception:
+            if entry.reached_app and entry.status is None and entry.app_status is None:
+                entry.status = 500
+            raise
+        finally:
+            record()
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        tap: _Tap,
+        where: RouteInfo,
+        decision: Decision,
+        entry: JournalEntry,
+        record: Callable[[], None],
+    ) -> None:
+        if decision.latency_before:
+            await anyio.sleep(decision.latency_before)
+        if decision.task_failure is not None:
+            code, message = decision.task_failure
+            scope = _with_header(scope, FAIL_HEADER, f"{code}: {message}")
+        rule = decision.terminal
+        if rule is not None and rule.when == "before":
+            await tap.drain()
+            if rule.kind is FaultKind.RESET:
+                record()
+                await _drop_connection(receive)
+                return
+            response = self._fault_response(rule, where, b"")
+            entry.status = response.status_code
+            await response(scope, tap.receive, send)
+            return
+        creates = where.route == "create"
+        if rule is None and not decision.latency_after:
+            answer = _Answer(send, keep=creates)
+            entry.reached_app = True
+            await self.app(scope, tap.receive, answer.send)
+            entry.status = entry.app_status = answer.status
+            if creates:
+                entry.task_id = created_task_id(where.provider, bytes(answer.body))
+            return
+        # The route does the work; its answer is held back, then delayed, lost or replaced.
+        answer = _Answer(None, keep=True)
+        entry.reached_app = True
+        await self.app(scope, tap.receive, answer.send)
+        entry.app_status = answer.status
+        if creates:
+            entry.task_id = created_task_id(where.provider, bytes(answer.body))
+        if decision.latency_after:
+            await anyio.sleep(decision.latency_after)
+        if rule is None:
+            await answer.replay(send)
+            entry.status = answer.status
+            return
+        if rule.kind is FaultKind.RESET:
+            record()
+            await answer.replay_half(send)
+            await anyio.sleep(0.005)  # let the half answer leave before the line drops
+            await _drop_connection(receive)
+            return
+        response = self._fault_response(rule, where, bytes(answer.body))
+        entry.status = response.status_code
+        await response(scope, tap.receive, send)
+
+    def _fault_response(self, rule: FaultRule, where: RouteInfo, body: bytes) -> Response:
+        provider = where.provider or "oss"
+        if rule.kind is FaultKind.MALFORMED:
+            # After the route: its own answer cut in half; before: JSON cut off mid-object.
+            garbled = body[: len(body) // 2] if len(body) >= 2 else _GARBLED
+            return Response(garbled, status_code=rule.status or 200, media_type="application/json")
+        error = fault_error(rule, provider)
+        if provider.startswith("dashscope-"):
+            return dashscope.error_response(error, self.engine.new_request_id())
+        if provider == "vtrix":
+            return vtrix.error_response(error)
+        if provider == "apimart":
+            return apimart.error_response(error)
+        request_id = self.engine.new_request_id().replace("-", "").upper()[:24]
+        return oss.oss_error(error, request_id)
