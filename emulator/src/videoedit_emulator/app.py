@@ -1,7 +1,8 @@
 """The ASGI application: every wire-format adapter and the control plane, over one engine.
 
 To serve a new wire format, write ``adapters/<name>.py`` with ``routes(engine)`` and add it
-to :data:`ADAPTERS`.
+to :data:`ADAPTERS`. Adapters published by other packages under the entry-point group
+``videoedit_emulator.adapters`` are mounted beside them (:mod:`videoedit_emulator.discovery`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from videoedit_emulator import control
 from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
+from videoedit_emulator.discovery import discovered_adapters, provider_prefixes
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.middleware import EmulatorMiddleware
 
@@ -43,7 +45,7 @@ def create_app(engine: TaskEngine) -> Starlette:
         return JSONResponse(
             {
                 "service": "videoedit-emulator",
-                "base_urls": {pid: root + prefix for pid, prefix in PROVIDER_PREFIXES.items()},
+                "base_urls": {pid: root + prefix for pid, prefix in provider_prefixes().items()},
                 "control": root + control.PREFIX,
                 "models": engine.models.ids(),
             }
@@ -53,6 +55,8 @@ def create_app(engine: TaskEngine) -> Starlette:
     routes += control.routes(engine)
     for adapter in ADAPTERS:
         routes += adapter(engine)
+    for plugin in discovered_adapters():
+        routes += plugin.routes(engine)
     app = Starlette(routes=routes)
     # Journal and fault rules in front of every provider route (not the control plane).
     app.add_middleware(EmulatorMiddleware, engine=engine)
