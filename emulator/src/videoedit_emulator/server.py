@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
+from videoedit_emulator.app import create_app
 from videoedit_emulator.config import EmulatorConfig
+from videoedit_emulator.discovery import provider_prefixes
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.sources import is_loopback_host
 
@@ -155,7 +156,7 @@ class EmulatorServer:
 
     def base_url(self, provider: str) -> str:
         """The base URL a client of ``provider`` (an id or alias) uses against this emulator."""
-        return self.url + PROVIDER_PREFIXES[_provider_id(provider)]
+        return self.url + provider_prefixes()[_provider_id(provider)]
 
     # -- conveniences -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None) -> None:
@@ -192,7 +193,8 @@ class EmulatorServer:
 
 
 def _provider_id(provider: str) -> str:
-    if provider in PROVIDER_PREFIXES:
+    prefixes = provider_prefixes()  # the built-in routes and those of adapter plugins
+    if provider in prefixes:
         return provider
     import videoedit
 
@@ -200,8 +202,8 @@ def _provider_id(provider: str) -> str:
         found = videoedit.default_host().provider(provider).id
     except videoedit.ProviderNotFoundError:
         found = provider
-    if found not in PROVIDER_PREFIXES:
+    if found not in prefixes:
         raise ValueError(
-            f"the emulator serves no provider {provider!r}; it serves {', '.join(PROVIDER_PREFIXES)}"
+            f"the emulator serves no provider {provider!r}; it serves {', '.join(prefixes)}"
         )
     return found

@@ -1,0 +1,284 @@
+"""Acme Video Cloud's wire format on the videoedit emulator (entry point
+``videoedit_emulator.adapters``), so that the contract kit runs against Acme offline.
+
+The adapter only translates: Acme's JSON into the DashScope-shaped ``input`` and
+``parameters`` of ``wan2.7-videoedit`` that the emulator's shared task engine validates and
+renders, and the engine's task views and errors back into Acme's words. Every decision about
+a task (progression, failure, cancel, expiry, the stand-in MP4) is the engine's, so the
+emulator's control plane (``/_emulator/…``) steers Acme tasks like any other.
+
+Served under ``/acme``: a client's base URL is the emulator's root URL + ``/acme``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from videoedit.task import TaskStatus
+from videoedit_emulator.adapters import own_netlocs, public_base, read_json
+from videoedit_emulator.control import directives
+from videoedit_emulator.engine import TaskEngine, TaskView
+from videoedit_emulator.errors import ApiError, ErrorKind
+
+__all__ = ["MODEL", "PREFIX", "REALM", "edit_json", "providers", "routes", "to_engine"]
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/acme"
+REALM = "acme-cloud"
+#: The model Acme runs behind its API (the engine's rules and renderer for it apply).
+MODEL = "wan2.7-videoedit"
+
+#: What the discovery reads: provider id -> URL prefix.
+providers: Mapping[str, str] = {REALM: PREFIX}
+
+_STATES = {
+    TaskStatus.PENDING: "queued",
+    TaskStatus.RUNNING: "processing",
+    TaskStatus.SUCCEEDED: "done",
+    TaskStatus.FAILED: "failed",
+    TaskStatus.CANCELED: "canceled",
+}
+_TYPES = {
+    ErrorKind.INVALID_PARAMETER: ("invalid_request", 400),
+    ErrorKind.TOO_LARGE: ("invalid_request", 413),
+    ErrorKind.UNAUTHORIZED: ("authentication", 401),
+    ErrorKind.FORBIDDEN: ("permission", 403),
+    ErrorKind.NOT_FOUND: ("not_found", 404),
+    ErrorKind.THROTTLED: ("rate_limit", 429),
+    ErrorKind.UNSUPPORTED: ("conflict", 409),
+    ErrorKind.INTERNAL: ("server", 500),
+}
+#: The engine's (DashScope) field names -> Acme's, for the ``param`` of a refusal.
+_PARAMS = {
+    "input.media[0].url": "source.url",
+    "input.prompt": "instruction",
+    "input.negative_prompt": "avoid",
+    "parameters.resolution": "output.height",
+    "parameters.ratio": "output.aspect",
+    "parameters.duration": "output.seconds",
+    "parameters.audio_setting": "output.keep_audio",
+    "parameters.watermark": "output.watermark",
+    "parameters.prompt_extend": "rewrite_instruction",
+    "parameters.seed": "seed",
+}
+_TOP = ("source", "instruction", "avoid", "style_refs", "output", "rewrite_instruction", "seed")
+_OUTPUT = ("height", "aspect", "seconds", "keep_audio", "watermark")
+
+
+def _acme_field(field: str | None) -> str | None:
+    if field is None:
+        return None
+    if field.startswith("input.media[") and field not in _PARAMS:
+        # Reference images follow the video in the engine's media list.
+        index = int(field[len("input.media[") :].split("]")[0])
+        return f"style_refs[{index - 1}]"
+    return _PARAMS.get(field, field)
+
+
+def _acme_message(message: str) -> str:
+    for engine_name, acme_name in sorted(_PARAMS.items(), key=lambda kv: -len(kv[0])):
+        message = message.replace(engine_name, acme_name)
+    return message
+
+
+def error_response(exc: ApiError, request_id: str) -> JSONResponse:
+    """An :class:`ApiError` in Acme's error body, with its status and ``Retry-After``."""
+    kind, status = _TYPES[exc.kind]
+    headers = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(math.ceil(exc.retry_after))
+    return JSONResponse(
+        {
+            "error": {
+                "type": kind,
+                "code": exc.code or kind,
+                "message": _acme_message(exc.message),
+                "param": _acme_field(exc.field),
+            },
+            "request_id": request_id,
+        },
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _invalid(param: str, rule: str) -> ApiError:
+    return ApiError(
+        ErrorKind.INVALID_PARAMETER, f"{param} {rule}", field=param, code="invalid_value"
+    )
+
+
+def to_engine(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Acme's create body as the engine's ``input`` and ``parameters`` (Acme's own rules first)."""
+    if not isinstance(body, dict):
+        raise _invalid("body", "must be a JSON object")
+    for key in body:
+        if key not in _TOP:
+            raise _invalid(key, f"is not a field of an edit ({', '.join(_TOP)})")
+    source = body.get("source")
+    if not isinstance(source, dict) or not isinstance(source.get("url"), str):
+        raise _invalid("source.url", "is required: the URL of the video to edit")
+    output = body.get("output", {})
+    if not isinstance(output, dict):
+        raise _invalid("output", "must be an object")
+    for key in output:
+        if key not in _OUTPUT:
+            raise _invalid(f"output.{key}", f"is not an output setting ({', '.join(_OUTPUT)})")
+    height = output.get("height", 1080)
+    if height not in (720, 1080) or isinstance(height, bool):
+        raise _invalid("output.height", "must be 720 or 1080")
+    media: list[dict[str, Any]] = [{"type": "video", "url": source["url"]}]
+    refs = body.get("style_refs", [])
+    if not isinstance(refs, list):
+        raise _invalid("style_refs", "must be a list of image URLs")
+    media += [{"type": "reference_image", "url": url} for url in refs]
+    input_: dict[str, Any] = {"media": media}
+    for acme, engine_name in (("instruction", "prompt"), ("avoid", "negative_prompt")):
+        if acme in body:
+            input_[engine_name] = body[acme]
+    keep_audio = output.get("keep_audio", False)
+    if not isinstance(keep_audio, bool):
+        raise _invalid("output.keep_audio", "must be true or false")
+    parameters: dict[str, Any] = {
+        "resolution": f"{height}P",
+        "duration": output.get("seconds", 0),
+        "audio_setting": "origin" if keep_audio else "auto",
+        "watermark": output.get("watermark", False),
+        "prompt_extend": body.get("rewrite_instruction", True),
+    }
+    if "aspect" in output:
+        parameters["ratio"] = output["aspect"]
+    if "seed" in body:
+        parameters["seed"] = body["seed"]
+    return input_, parameters
+
+
+def edit_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
+    """A task as Acme's ``edit`` object."""
+    done = view.status is TaskStatus.SUCCEEDED
+    edit: dict[str, Any] = {
+        "id": view.task_id,
+        "state": _STATES.get(view.status, "processing"),
+        "percent": 100 if done else round((view.progress or 0.0) * 100),
+        "created": None if view.submitted_at is None else int(view.submitted_at),
+        "finished": None if view.ended_at is None else int(view.ended_at),
+        "output": None,
+        "failure": None,
+    }
+    url = engine.result_url(view, base)
+    if url is not None and view.result is not None:
+        edit["output"] = {
+            "url": url,
+            "expires": int(view.result.expires_at),
+            "seconds": round(view.result.duration, 2),
+            "width": view.result.width,
+            "height": view.result.height,
+        }
+    if view.status is TaskStatus.FAILED:
+        edit["failure"] = {
+            "reason": view.error_code or "failed",
+            "detail": view.error_message or "",
+        }
+    if view.notes:
+        edit["emulator_notes"] = list(view.notes)
+    return edit
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def routes(engine: TaskEngine) -> list[BaseRoute]:
+    """Acme's routes under :data:`PREFIX`, over the emulator's shared engine."""
+    config = engine.config
+
+    def endpoint(handler: Callable[[Request, str], Awaitable[Response]]) -> Endpoint:
+        async def wrapped(request: Request) -> Response:
+            request_id = engine.new_request_id()
+            try:
+                key = request.headers.get("x-acme-key", "").strip()
+                if not key or not config.accepts_key(key, REALM):
+                    raise ApiError(
+                        ErrorKind.UNAUTHORIZED,
+                        "invalid or missing API key: send it in the X-Acme-Key header",
+                        code="invalid_api_key",
+                    )
+                return await handler(request, request_id)
+            except ApiError as exc:
+                return error_response(exc, request_id)
+            except Exception:  # clients read the error body: never a bare 500 page
+                log.exception("acme adapter: unexpected error on %s", request.url.path)
+                return error_response(
+                    ApiError(ErrorKind.INTERNAL, "internal error", code="internal_error"),
+                    request_id,
+                )
+
+        return wrapped
+
+    def view_of(request: Request, *, poll: bool = True) -> TaskView:
+        task_id = request.path_params["task_id"]
+        view = engine.get(task_id, REALM, poll=poll)
+        if view.status is TaskStatus.UNKNOWN:
+            raise ApiError(
+                ErrorKind.NOT_FOUND,
+                f"edit {task_id} does not exist (edits are kept 24 hours)",
+                code="edit_not_found",
+            )
+        return view
+
+    def answer(view: TaskView, request: Request, request_id: str, status: int = 200) -> Response:
+        base = public_base(request, config.public_url)
+        return JSONResponse(
+            {"edit": edit_json(engine, view, base), "request_id": request_id}, status_code=status
+        )
+
+    async def create(request: Request, request_id: str) -> Response:
+        input_, parameters = to_engine(await read_json(request, config.max_body_bytes))
+        wanted = directives(request.headers)
+        view = await engine.submit(
+            realm=REALM,
+            model=MODEL,
+            input=input_,
+            parameters=parameters,
+            request_id=request_id,
+            progression=wanted.progression,
+            fail=wanted.fail,
+            allow_oss=False,
+            own_netlocs=own_netlocs(request, config.public_url),
+        )
+        return answer(view, request, request_id, status=202)
+
+    async def get(request: Request, request_id: str) -> Response:
+        return answer(view_of(request), request, request_id)
+
+    async def cancel(request: Request, request_id: str) -> Response:
+        view = view_of(request, poll=False)  # a cancel is not a status query
+        if view.status is not TaskStatus.PENDING:
+            raise ApiError(
+                ErrorKind.UNSUPPORTED,
+                f"edit {view.task_id} is {_STATES.get(view.status, view.status.value)}: only "
+                "a queued edit can be canceled",
+                code="edit_not_cancelable",
+            )
+        return answer(engine.cancel(view.task_id, REALM), request, request_id)
+
+    async def unknown(request: Request, request_id: str) -> Response:
+        raise ApiError(ErrorKind.NOT_FOUND, f"no route {request.method} {request.url.path}")
+
+    return [
+        Mount(
+            PREFIX,
+            routes=[
+                Route("/v2/edits", endpoint(create), methods=["POST"]),
+                Route("/v2/edits/{task_id}", endpoint(get), methods=["GET"]),
+                Route("/v2/edits/{task_id}/cancel", endpoint(cancel), methods=["POST"]),
+                Route("/{path:path}", endpoint(unknown), methods=["GET", "POST", "PUT", "DELETE"]),
+            ],
+        )
+    ]
