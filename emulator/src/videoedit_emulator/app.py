@@ -18,7 +18,7 @@ from videoedit_emulator import control
 from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
 from videoedit_emulator.discovery import discovered_adapters, provider_prefixes
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.middleware import EmulatorMiddleware
+from videoedit_emulator.middleware import EmulatorMiddleware, http_error_handler
 
 __all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
 
@@ -57,7 +57,8 @@ def create_app(engine: TaskEngine) -> Starlette:
         routes += adapter(engine)
     for plugin in discovered_adapters():
         routes += plugin.routes(engine)
-    app = Starlette(routes=routes)
+    not_found = http_error_handler(engine)  # in the format of the provider of the path
+    app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
     # Journal and fault rules in front of every provider route (not the control plane).
     app.add_middleware(EmulatorMiddleware, engine=engine)
     app.state.engine = engine

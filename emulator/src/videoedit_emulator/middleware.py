@@ -29,12 +29,13 @@ import json
 import socket
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
@@ -53,7 +54,13 @@ from videoedit_emulator.journal import (
     secrets_in,
 )
 
-__all__ = ["ConnectionDropped", "EmulatorMiddleware", "fault_error"]
+__all__ = [
+    "ConnectionDropped",
+    "EmulatorMiddleware",
+    "fault_error",
+    "http_error_handler",
+    "provider_error",
+]
 
 _STATUS_KINDS = {
     400: ErrorKind.INVALID_PARAMETER,
@@ -350,17 +357,57 @@ class EmulatorMiddleware:
         await response(scope, tap.receive, send)
 
     def _fault_response(self, rule: FaultRule, where: RouteInfo, body: bytes) -> Response:
-        provider = where.provider or "oss"
         if rule.kind is FaultKind.MALFORMED:
             # After the route: its own answer cut in half; before: JSON cut off mid-object.
             garbled = body[: len(body) // 2] if len(body) >= 2 else _GARBLED
             return Response(garbled, status_code=rule.status or 200, media_type="application/json")
-        error = fault_error(rule, provider)
+        provider = where.provider or "oss"
+        return provider_error(self.engine, provider, fault_error(rule, provider))
+
+
+def provider_error(engine: TaskEngine, provider: str, error: ApiError) -> Response:
+    """``error`` as ``provider`` answers errors, through that adapter's own renderer."""
+    if provider.startswith("dashscope-"):
+        return dashscope.error_response(error, engine.new_request_id())
+    if provider == "vtrix":
+        return vtrix.error_response(error)
+    if provider == "apimart":
+        return apimart.error_response(error)
+    return oss.oss_error(error, engine.new_request_id().replace("-", "").upper()[:24])
+
+
+def http_error_handler(
+    engine: TaskEngine,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Starlette's own 404 and 405 (a path no route matches, such as one holding an encoded
+    line break, or a method a route does not take) in the format of the provider whose
+    prefix the path is under; plain text elsewhere."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        method, path = request.method, request.url.path
+        provider = classify(method, path).provider
+        if provider is None:
+            return PlainTextResponse(getattr(exc, "detail", "Not Found"), status_code=status)
         if provider.startswith("dashscope-"):
-            return dashscope.error_response(error, self.engine.new_request_id())
-        if provider == "vtrix":
-            return vtrix.error_response(error)
-        if provider == "apimart":
-            return apimart.error_response(error)
-        request_id = self.engine.new_request_id().replace("-", "").upper()[:24]
-        return oss.oss_error(error, request_id)
+            error = ApiError(
+                ErrorKind.NOT_FOUND, "url error, please check url!", code="InvalidURL", status=404
+            )
+        elif provider == "oss":
+            error = ApiError(
+                ErrorKind.NOT_FOUND,
+                "The specified method is not allowed against this resource."
+                if status == 405
+                else "The specified key does not exist.",
+                code="MethodNotAllowed" if status == 405 else "NoSuchKey",
+                status=status,
+            )
+        else:
+            error = ApiError(
+                ErrorKind.NOT_FOUND,
+                f"no such route: {method} {path[:200]!r}",
+                status=status,
+            )
+        return provider_error(engine, provider, error)
+
+    return handler

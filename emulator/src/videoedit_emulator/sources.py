@@ -131,7 +131,10 @@ def resolve(item: MediaInput, ctx: SourceContext) -> ResolvedMedia:
         return _finish(item, stored.path, ctx)
     if scheme == "data":
         return _finish(item, _decode_data_uri(item, ctx), ctx)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[::1" and other URLs no client could send
+        raise ApiError.invalid(item.field, f"is not a valid URL ({exc})") from None
     if parts.netloc.lower() in ctx.own_netlocs and parts.path.startswith(f"/oss/{RESULT_BUCKET}/"):
         key = unquote(parts.path[len(f"/oss/{RESULT_BUCKET}/") :])
         query = {name: values[0] for name, values in parse_qs(parts.query).items()}

@@ -59,6 +59,14 @@ def _b64_hmac(secret: bytes, text: str) -> str:
     return base64.b64encode(hmac.new(secret, text.encode(), hashlib.sha1).digest()).decode()
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of a signature as sent with the one expected. Bytes, not
+    ``str``: ``hmac.compare_digest`` raises on a string with non-ASCII characters."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
+
+
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -225,7 +233,7 @@ class Store:
                 403,
                 "OSSAccessKeyId",
             )
-        if not signature or not hmac.compare_digest(signature, _b64_hmac(self._secret, policy_b64)):
+        if not signature or not _same(signature, _b64_hmac(self._secret, policy_b64)):
             raise _oss_error(
                 "SignatureDoesNotMatch",
                 "The request signature we calculated does not match the signature you provided "
@@ -393,7 +401,7 @@ class Store:
         except ValueError:
             raise _oss_error("AccessDenied", "Expires must be epoch seconds.", 403) from None
         expected = _b64_hmac(self._secret, self._string_to_sign(key, expires_at))
-        if not hmac.compare_digest(expected, signature):
+        if not _same(expected, signature):
             raise _oss_error(
                 "SignatureDoesNotMatch",
                 "The request signature we calculated does not match the signature you provided.",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -76,6 +77,7 @@ _CODES = {
 }
 _STATUS_WORDS = {s.value for s in TaskStatus}
 _TIME_FORMAT = "%Y%m%d%H%M%S"
+_INTEGER = re.compile(r"^-?[0-9]{1,12}$")
 
 
 def format_time(epoch: float | None) -> str | None:
@@ -143,8 +145,8 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().lstrip("-").isdigit():
-        raise ApiError.invalid(name, f"must be an integer, got {raw!r}")
+    if not _INTEGER.match(raw.strip()):  # ASCII digits: "²" is a digit to str.isdigit()
+        raise ApiError.invalid(name, f"must be an integer, got {raw[:40]!r}")
     value = int(raw)
     if not low <= value <= high:
         raise ApiError.invalid(name, f"must be in [{low}, {high}], got {value}")
@@ -165,7 +167,10 @@ def _query_time(request: Request, name: str) -> float | None:
         raise ApiError.invalid(
             name, f"must be a time formatted YYYYMMDDhhmmss (UTC+8), got {raw!r}"
         )
-    return moment.timestamp()
+    try:
+        return moment.timestamp()
+    except (OverflowError, ValueError):  # 00010101000000 is before the epoch can say
+        raise ApiError.invalid(name, f"is out of range, got {raw!r}") from None
 
 
 Endpoint = Callable[[Request, str], Awaitable[Response]]

@@ -424,7 +424,7 @@ def parse_vace_request(data: Mapping[str, Any]) -> VaceRequest:
     if isinstance(data.get("input"), Mapping) or "parameters" in data:
         flat, where = _flatten(data)
     function = flat.pop("function", None)
-    if function not in REQUEST_TYPES:
+    if not isinstance(function, str) or function not in REQUEST_TYPES:  # [] is not hashable
         field = "input.function" if where is not None else "function"
         got = "missing" if function is None else f"{function!r} is not one of them"
         raise InvalidRequestError(
