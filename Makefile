@@ -17,7 +17,7 @@ UV := $(TOOLS)/bin/uv
 endif
 RUN := $(UV) run --no-sync
 
-.PHONY: all sync test lint typecheck pytest demo bench clean
+.PHONY: all sync test lint typecheck docs pytest demo bench clean
 
 all: test
 
@@ -41,10 +41,20 @@ lint: sync
 typecheck: sync
 	$(RUN) mypy
 
+# The documentation site, built strictly (a broken link or a docstring that no longer
+# resolves fails), offline, into the ignored build/; and the worked example package under
+# docs/examples, checked with its own settings as its author would.
+EXAMPLE := docs/examples/acme-video
+docs: sync
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict --site-dir build/site
+	$(RUN) ruff check --config $(EXAMPLE)/pyproject.toml $(EXAMPLE)
+	$(RUN) ruff format --check --config $(EXAMPLE)/pyproject.toml $(EXAMPLE)
+	$(RUN) mypy --config-file $(EXAMPLE)/pyproject.toml $(EXAMPLE)/src
+
 pytest: sync
 	$(RUN) pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 demo: sync
 	$(RUN) videoedit-emulator demo

@@ -143,6 +143,13 @@ def _sentence(text: str) -> str:
 def _report_error(ctx: Context, exc: VideoEditError) -> int:
     code = exit_code_for(exc)
     fix = fix_for(exc)
+    if getattr(exc, "maybe_submitted", False):
+        # A creation that may have reached the service: never suggest a blind resubmission.
+        fix = (
+            f"The task may have been created: check with `videoedit list --provider "
+            f"{exc.provider}` (where the provider offers a listing) before submitting again, "
+            "so that the edit is not billed twice"
+        )
     console = ctx.console
     console.say(f"videoedit: error: {_describe(exc)}")
     if isinstance(exc, InvalidRequestError) and len(exc.errors) > 1:

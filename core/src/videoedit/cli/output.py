@@ -125,8 +125,8 @@ def error_json(error: VideoEditError, exit_code: int, fix: str | None) -> dict[s
         out["errors"] = [{"field": f, "rule": r} for f, r in error.errors]
     if isinstance(error, RateLimitError):
         out["retry_after"] = error.retry_after
-    if isinstance(error, TransportError):
-        out["maybe_submitted"] = error.maybe_submitted
+    if isinstance(error, TransportError) or getattr(error, "maybe_submitted", False):
+        out["maybe_submitted"] = bool(getattr(error, "maybe_submitted", False))
     task = getattr(error, "task", None)
     if isinstance(task, Task):
         out["task"] = task_json(task)

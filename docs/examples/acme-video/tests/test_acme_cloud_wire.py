@@ -12,6 +12,7 @@ import videoedit
 from acme_video.provider import AcmeVideoProvider
 
 
+# --8<-- [start:create]
 @pytest.fixture
 def acme() -> AcmeVideoProvider:
     config = videoedit.ProviderConfig(
@@ -60,6 +61,9 @@ def test_the_create_call_carries_every_option_in_acmes_words(acme: AcmeVideoProv
         "rewrite_instruction": False,
         "seed": 7,
     }
+
+
+# --8<-- [end:create]
 
 
 def test_defaults_are_left_to_acme(acme: AcmeVideoProvider) -> None:

@@ -189,6 +189,8 @@ class ProviderContract:
     def test_submit_answers_a_task_id_while_pending_or_running(
         self, contract_target: ContractTarget
     ) -> None:
+        """A submission answers a task of this provider with an id, PENDING or RUNNING; so
+        does its first poll."""
         target = contract_target
         target.progress("polls=3")
         client = target.client()
@@ -207,6 +209,8 @@ class ProviderContract:
     def test_polling_reaches_succeeded_and_saves_the_requested_mp4(
         self, contract_target: ContractTarget, tmp_path: Path
     ) -> None:
+        """Polling (from another client, by id alone) reaches SUCCEEDED without the status
+        ever going back; the saved MP4 has the requested size and duration, in H.264."""
         from videoedit_emulator.render import probe_output
 
         target = contract_target
@@ -235,6 +239,7 @@ class ProviderContract:
         assert info.codec == "h264"
 
     def test_the_async_client_reaches_the_same_end(self, contract_target: ContractTarget) -> None:
+        """The AsyncClient drives the same provider to the same end (emulator only)."""
         target = contract_target
         target.require_emulator("one lifecycle is enough to bill on the real service")
         target.progress("polls=2")
@@ -255,6 +260,8 @@ class ProviderContract:
     def test_an_invalid_request_fails_locally_naming_the_field(
         self, contract_target: ContractTarget
     ) -> None:
+        """A request breaking a rule (``invalid_field``) raises InvalidRequestError naming
+        the field, and nothing is sent."""
         target = contract_target
         field, value = self.invalid_field
         recorder = RecordingTransport()
@@ -270,6 +277,8 @@ class ProviderContract:
     def test_a_request_type_it_cannot_carry_is_refused_before_sending(
         self, contract_target: ContractTarget
     ) -> None:
+        """A request type no plugin encodes for the provider's dialect is refused, naming
+        a field, before anything is sent."""
         recorder = RecordingTransport()
         client = contract_target.client(recorder=recorder)
 
@@ -280,6 +289,8 @@ class ProviderContract:
         assert recorder.exchanges == [], "a request it cannot carry reached the network"
 
     def test_an_unknown_option_is_refused_naming_it(self, contract_target: ContractTarget) -> None:
+        """An option the provider does not know is refused at construction as
+        ``options.<name>``."""
         options = {**contract_target.options, "no_such_option": True}
 
         with pytest.raises(InvalidRequestError) as caught:
@@ -291,6 +302,9 @@ class ProviderContract:
     def test_a_task_failed_through_the_control_plane_raises_task_failed_error_with_its_code(
         self, contract_target: ContractTarget
     ) -> None:
+        """A task failed through the emulator's control plane makes ``wait`` raise
+        TaskFailedError with the code, the message, the task id and the FAILED task
+        (emulator only)."""
         target = contract_target
         target.require_emulator("a real service cannot be told to fail a task")
         target.progress("polls=2")
@@ -315,6 +329,8 @@ class ProviderContract:
     def test_an_unknown_task_id_raises_task_not_found_error(
         self, contract_target: ContractTarget
     ) -> None:
+        """Waiting on an unknown id raises TaskNotFoundError naming it, with a code,
+        keeping the code and request id the service sent."""
         recorder = RecordingTransport()
         client = contract_target.client(recorder=recorder)
         task_id = str(uuid.uuid4())
@@ -331,6 +347,9 @@ class ProviderContract:
     def test_a_refusal_by_the_service_keeps_its_code_request_id_and_field(
         self, contract_target: ContractTarget
     ) -> None:
+        """A request only the service can refuse raises InvalidRequestError with the HTTP
+        status, the service's code and request id, and a field; no task is created
+        (emulator only)."""
         target = contract_target
         server = target.require_emulator("only the emulator's input is known to last 2 s")
         recorder = RecordingTransport()
@@ -355,6 +374,8 @@ class ProviderContract:
 
     # -- cancel, as declared --------------------------------------------------------------------------
     def test_cancel_of_a_pending_task_cancels_it(self, contract_target: ContractTarget) -> None:
+        """Where the provider declares a cancel call: a PENDING task is canceled, polls
+        say CANCELED, and ``wait`` raises TaskCanceledError (emulator only)."""
         target = contract_target
         if not target.declares_cancel:
             pytest.skip(f"{target.provider_id} declares no cancel call")
@@ -375,6 +396,8 @@ class ProviderContract:
     def test_cancel_is_refused_before_sending_where_none_is_declared(
         self, contract_target: ContractTarget
     ) -> None:
+        """Where the provider declares no cancel call: ``cancel`` raises
+        UnsupportedOperationError before sending anything, and the task goes on."""
         target = contract_target
         if target.declares_cancel:
             pytest.skip(f"{target.provider_id} declares a cancel call")

@@ -35,8 +35,10 @@ REALM = "acme-cloud"
 #: The model Acme runs behind its API (the engine's rules and renderer for it apply).
 MODEL = "wan2.7-videoedit"
 
+# --8<-- [start:providers]
 #: What the discovery reads: provider id -> URL prefix.
 providers: Mapping[str, str] = {REALM: PREFIX}
+# --8<-- [end:providers]
 
 _STATES = {
     TaskStatus.PENDING: "queued",
@@ -194,6 +196,7 @@ def edit_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
+# --8<-- [start:routes]
 def routes(engine: TaskEngine) -> list[BaseRoute]:
     """Acme's routes under :data:`PREFIX`, over the emulator's shared engine."""
     config = engine.config
@@ -282,3 +285,6 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             ],
         )
     ]
+
+
+# --8<-- [end:routes]

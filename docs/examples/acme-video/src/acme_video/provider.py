@@ -82,6 +82,7 @@ def _malformed(provider: str, what: str, body: Any, task_id: str | None = None) 
     )
 
 
+# --8<-- [start:parse]
 def parse_edit(provider: str, body: Any, task_id: str | None = None) -> Task:
     """An answer holding ``{"edit": {…}, "request_id"}`` as a :class:`~videoedit.Task`."""
     edit = body.get("edit") if isinstance(body, dict) else None
@@ -123,6 +124,10 @@ def parse_edit(provider: str, body: Any, task_id: str | None = None) -> Task:
     )
 
 
+# --8<-- [end:parse]
+
+
+# --8<-- [start:provider]
 class AcmeVideoProvider(Provider):
     """Acme Video Cloud (``acme-cloud``). Options: none."""
 
@@ -204,3 +209,6 @@ class AcmeVideoProvider(Provider):
         if kind == "server":
             return ServiceError(message, **common)
         return error_for_status(response.status_code, message, **common)
+
+
+# --8<-- [end:provider]
