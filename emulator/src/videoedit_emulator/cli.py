@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
+from videoedit_emulator.faults import FaultError, FaultRule, parse_spec
 from videoedit_emulator.sources import is_loopback_host
 
 __all__ = ["build_parser", "exposure_warning", "main"]
@@ -38,6 +39,13 @@ def _positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be > 0")
     return number
+
+
+def _fault(value: str) -> FaultRule:
+    try:
+        return parse_spec(value)
+    except FaultError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
 
 
 def _positive_int(value: str) -> int:
@@ -113,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep uploads and results here (default: a temp dir)",
     )
     serve.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a fault rule, [provider/]route:kind[=value][,option=value...] (repeatable), "
+        "e.g. create:status=503,times=2 or status:rate_limit=2,probability=0.2,seed=1; "
+        "see docs/emulator.md",
+    )
+    serve.add_argument(
         "--public-url",
         default=None,
         help="root URL clients reach the emulator at, for links (default: from each request)",
@@ -172,6 +190,9 @@ def _serve(args: argparse.Namespace) -> int:
     for provider, prefix in PROVIDER_PREFIXES.items():
         print(f"  {provider:<20} {root}{prefix}")
     print(f"  {'control plane':<20} {root}/_emulator/")
+    for rule in args.fault:
+        engine.faults.add_rule(rule)
+        print(f"  {'fault ' + rule.id:<20} {rule}")
     print(f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)")
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="info", lifespan="off"))

@@ -340,8 +340,34 @@ class FaultRule:
         )
         return out
 
+    def to_spec(self) -> str:
+        """The rule as a one-line spec (:func:`parse_spec` reads it back to the same rule)."""
+        main = _VALUE_OF.get(self.kind)
+        value = getattr(self, main) if main else None
+        text = f"{self.provider}/{self.route}:{self.kind.value}"
+        if value is not None:
+            text += f"={value:g}" if isinstance(value, float) else f"={value}"
+        options: list[str] = []
+        if self.when != "before":
+            options.append(f"when={self.when}")
+        if self.times is not None:
+            options.append(f"times={self.times}")
+        if self.skip:
+            options.append(f"skip={self.skip}")
+        if self.probability < 1:
+            options.append(f"probability={self.probability:g}")
+        if self.seed:
+            options.append(f"seed={self.seed}")
+        if self.code is not None and main != "code":
+            options.append(f"code={self.code}")
+        if self.retry_after is not None and main != "retry_after":
+            options.append(f"retry_after={self.retry_after:g}")
+        if self.message is not None:
+            options.append(f"message={self.message}")  # last: it may hold commas
+        return ",".join([text, *options])
+
     def __str__(self) -> str:
-        return json.dumps(self.to_json())
+        return self.to_spec()
 
     # -- matching -----------------------------------------------------------------------------
     @property

@@ -154,27 +154,36 @@ class _Tap:
 
 
 class _Answer:
-    """Records an answer going out (``forward``) or holds it back whole (no ``forward``)."""
+    """Records an answer going out (``forward``) or holds it back whole (no ``forward``).
 
-    def __init__(self, forward: Send | None, keep: bool) -> None:
+    ``before_last`` runs just before the last part of a forwarded answer leaves: the journal
+    entry is written then, so that a caller holding its answer always finds it journaled.
+    """
+
+    def __init__(
+        self, forward: Send | None, keep: bool, before_last: Callable[[], None] | None = None
+    ) -> None:
         self.forward = forward
         self.keep = keep or forward is None
+        self.before_last = before_last
         self.status: int | None = None
         self.messages: list[Message] = []
         self.body = bytearray()
 
     async def send(self, message: Message) -> None:
+        last = False
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
-        elif message["type"] == "http.response.body" and self.keep:
-            if self.forward is not None and len(self.body) > BODY_LIMIT:
-                pass  # a passing answer: its head is all the journal needs
-            else:
+        elif message["type"] == "http.response.body":
+            last = not message.get("more_body", False)
+            if self.keep and (self.forward is None or len(self.body) <= BODY_LIMIT):
                 self.body += message.get("body", b"")
         if self.forward is None:
             self.messages.append(message)
-        else:
-            await self.forward(message)
+            return
+        if last and self.before_last is not None:
+            self.before_last()
+        await self.forward(message)
 
     def head(self) -> Message | None:
         return next((m for m in self.messages if m["type"] == "http.response.start"), None)
@@ -322,20 +331,25 @@ class EmulatorMiddleware:
                 return
             response = self._fault_response(rule, where, b"")
             entry.status = response.status_code
+            record()
             await response(scope, tap.receive, send)
             return
         creates = where.route == "create"
+        entry.reached_app = True
         if rule is None and not decision.latency_after:
-            answer = _Answer(send, keep=creates)
-            entry.reached_app = True
+
+            def passed() -> None:
+                entry.status = entry.app_status = answer.status
+                if creates:
+                    entry.task_id = created_task_id(where.provider, bytes(answer.body))
+                record()
+
+            answer = _Answer(send, keep=creates, before_last=passed)
             await self.app(scope, tap.receive, answer.send)
             entry.status = entry.app_status = answer.status
-            if creates:
-                entry.task_id = created_task_id(where.provider, bytes(answer.body))
             return
         # The route does the work; its answer is held back, then delayed, lost or replaced.
         answer = _Answer(None, keep=True)
-        entry.reached_app = True
         await self.app(scope, tap.receive, answer.send)
         entry.app_status = answer.status
         if creates:
@@ -343,8 +357,9 @@ class EmulatorMiddleware:
         if decision.latency_after:
             await anyio.sleep(decision.latency_after)
         if rule is None:
-            await answer.replay(send)
             entry.status = answer.status
+            record()
+            await answer.replay(send)
             return
         if rule.kind is FaultKind.RESET:
             record()
@@ -354,6 +369,7 @@ class EmulatorMiddleware:
             return
         response = self._fault_response(rule, where, bytes(answer.body))
         entry.status = response.status_code
+        record()
         await response(scope, tap.receive, send)
 
     def _fault_response(self, rule: FaultRule, where: RouteInfo, body: bytes) -> Response:

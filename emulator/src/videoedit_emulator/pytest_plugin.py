@@ -4,8 +4,11 @@
   shared server is built from; override it in a ``conftest.py`` to change seeds, keys, TTLs.
 - ``emulator_server`` (session): one :class:`~videoedit_emulator.server.EmulatorServer` for the
   whole run, on 127.0.0.1 and a port chosen by the OS.
-- ``emulator`` (function): the same server, reset before the test (no tasks, no uploads, the
-  configured seed, progression and clock), so tests never see each other's state.
+- ``emulator`` (function): the same server, reset before the test (no tasks, no uploads, no
+  fault rules, an empty journal, the configured seed, progression and clock), so tests never
+  see each other's state. Its helpers: ``emulator.faults.add("status", route="create",
+  status=503, times=1)`` (or ``.add_spec("create:status=503")``) injects faults, and
+  ``emulator.journal.count(route="create", reached_app=True)`` counts what reached the engine.
 - ``emulator_client`` (function): a factory, ``emulator_client("vtrix", **kwargs)``, of
   :class:`videoedit.Client` objects bound to the emulator with a key it accepts; they are
   closed after the test.
@@ -51,7 +54,8 @@ def emulator_server(emulator_config: EmulatorConfig) -> Iterator[EmulatorServer]
 
 @pytest.fixture
 def emulator(emulator_server: EmulatorServer) -> EmulatorServer:
-    """The session's emulator, reset to a clean state before this test."""
+    """The session's emulator, reset to a clean state before this test (faults and the
+    journal included: see ``emulator.faults`` and ``emulator.journal``)."""
     emulator_server.reset()
     return emulator_server
 
