@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,6 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
     from videoedit_emulator.engine import TaskEngine
+    from videoedit_emulator.server import listen_socket, uvicorn_config
 
     config = EmulatorConfig(
         seed=args.seed,
@@ -168,15 +168,11 @@ def _serve(args: argparse.Namespace) -> int:
         storage_dir=args.storage_dir,
         public_url=args.public_url,
     )
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, args.port))
+    try:  # connections queue from now on, even before uvicorn runs
+        sock = listen_socket(args.host, args.port)
     except OSError as exc:
         print(f"videoedit-emulator: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    sock.listen(128)  # connections queue from now on, even before uvicorn runs
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     root = args.public_url or f"http://{host}:{port}"
@@ -195,7 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"  {'fault ' + rule.id:<20} {rule}")
     print(f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), log_level="info", lifespan="off"))
+    server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
     try:
         server.run(sockets=[sock])
     finally:

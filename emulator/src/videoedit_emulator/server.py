@@ -31,11 +31,54 @@ if TYPE_CHECKING:
     from videoedit_emulator.faults import FaultPlan
     from videoedit_emulator.journal import Journal
 
-__all__ = ["DEFAULT_API_KEY", "EmulatorServer"]
+__all__ = ["DEFAULT_API_KEY", "EmulatorServer", "listen_socket", "uvicorn_config"]
 
 #: The key clients bound by :meth:`EmulatorServer.client` send unless given one.
 DEFAULT_API_KEY = "sk-emulator"
 _START_TIMEOUT = 15.0
+#: Connections the listening socket queues before uvicorn accepts them: room for a burst of
+#: clients (hundreds of pollers starting at once) without the kernel dropping SYNs, which
+#: clients would only retry a second later.
+BACKLOG = 1024
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket for uvicorn (``port=0``: chosen by the OS).
+
+    ``IPPROTO_TCP`` is spelled out on purpose: asyncio's own event loop turns Nagle's
+    algorithm off only on sockets whose ``proto`` says TCP, and the sockets accepted from a
+    listener made with ``proto=0`` inherit that 0. Every keep-alive answer (headers and body
+    are two writes) then waited for the client's delayed ACK: about 40 ms per request on
+    Linux instead of well under one. (uvloop sets ``TCP_NODELAY`` itself.)
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+    """The emulator's uvicorn settings, shared by :class:`EmulatorServer` and ``serve``.
+
+    No access log: a line per poll costs more than answering the poll. ``http`` and
+    ``loop`` stay ``auto``, so uvicorn uses httptools' C parser and uvloop (dependencies of
+    the emulator) and falls back to h11 and asyncio where they are missing. See
+    ``docs/performance.md``.
+    """
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
 
 
 class EmulatorServer:
@@ -80,21 +123,10 @@ class EmulatorServer:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._requested_port))
-        sock.listen(128)
-        sock.set_inheritable(True)
+        sock = listen_socket(self.host, self._requested_port)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
+        config = uvicorn_config(self.app)
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(
