@@ -62,6 +62,8 @@ Renderer = Callable[["RenderJob", Path], "RenderResult"]
 _TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
 #: Progress shown while a due task still waits for its MP4.
 _ALMOST = 0.99
+#: Signed result links remembered (each a few hundred bytes); the memo restarts when full.
+_URL_MEMO = 4096
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ class _Task:
     concurrent: int | None = None
     #: Set while the task waits for a slot under ``concurrent``.
     queued: bool = False
+    #: The view of an ended task, built once: nothing about it changes any more, and polls
+    #: of finished tasks are the commonest query there is.
+    final: TaskView | None = None
 
 
 class TaskEngine:
@@ -212,6 +217,7 @@ class TaskEngine:
         self._io_limiter = anyio.CapacityLimiter(max(4, self.config.workers * 2))
         self._generation = 0
         self._closed = False
+        self._urls: dict[tuple[str, str, int], str] = {}
         #: Every render queued or running, including those of tasks a reset forgot.
         self._inflight: set[Future[None]] = set()
         self.seed = self.config.seed
@@ -434,7 +440,21 @@ class TaskEngine:
     def _render_with_cache(self, job: RenderJob, out_path: Path) -> RenderResult:
         from videoedit_emulator.render import render
 
-        return render(job, out_path, cache=self._cache)
+        return render(job, out_path, cache=self._cache, threads=self.render_threads())
+
+    def render_threads(self) -> int:
+        """Encoder threads for a render starting now: the cores (at most 4) divided among
+        the renders the pool holds (queued or running, this one included, up to its width).
+
+        On its own a render finishes sooner with every core; once the pool runs one render
+        per core, one thread each gives the most renders per second, as the extra threads
+        of each would only compete for the same cores (``docs/performance.md``).
+        """
+        from videoedit_emulator.render import default_threads
+
+        with self._lock:
+            running = max(1, min(len(self._inflight), self.config.workers))
+        return max(1, default_threads() // running)
 
     @staticmethod
     def _resolve_all(
@@ -679,6 +699,14 @@ class TaskEngine:
 
     # -- snapshots ------------------------------------------------------------------------------------
     def _view(self, task: _Task) -> TaskView:
+        if task.final is not None:
+            return task.final
+        view = self._build_view(task)
+        if view.status in _TERMINAL:
+            task.final = view
+        return view
+
+    def _build_view(self, task: _Task) -> TaskView:
         result = usage = None
         code = message = None
         extras: dict[str, Any] = {}
@@ -730,10 +758,20 @@ class TaskEngine:
         )
 
     def result_url(self, view: TaskView, base_url: str) -> str | None:
-        """The signed link to a SUCCEEDED task's MP4, as seen from ``base_url``."""
+        """The signed link to a SUCCEEDED task's MP4, as seen from ``base_url``.
+
+        Memoized: a link is a pure function of (key, base, expiry) and the store's secret,
+        and signing and quoting it was a third of the cost of answering a poll.
+        """
         if view.result is None:
             return None
-        return self.store.result_url(view.result.key, base_url, int(view.result.expires_at))
+        memo = (view.result.key, base_url, int(view.result.expires_at))
+        url = self._urls.get(memo)
+        if url is None:
+            if len(self._urls) >= _URL_MEMO:
+                self._urls.clear()
+            url = self._urls[memo] = self.store.result_url(*memo)
+        return url
 
 
 def _cancel(task: _Task) -> None:

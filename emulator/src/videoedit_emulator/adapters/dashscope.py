@@ -21,6 +21,7 @@ with milliseconds, no zone (``2026-04-03 00:08:03.576``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -80,8 +81,12 @@ _TIME_FORMAT = "%Y%m%d%H%M%S"
 _INTEGER = re.compile(r"^-?[0-9]{1,12}$")
 
 
+@functools.lru_cache(maxsize=8192)
 def format_time(epoch: float | None) -> str | None:
-    """``2026-04-03 00:08:03.576``: UTC+8 wall-clock time to the millisecond."""
+    """``2026-04-03 00:08:03.576``: UTC+8 wall-clock time to the millisecond.
+
+    Memoized: a task's times never change once set, and every poll prints them again.
+    """
     if epoch is None:
         return None
     moment = datetime.fromtimestamp(epoch, SERVICE_TZ)
