@@ -22,6 +22,7 @@ Inputs are passed as ``file:<path>`` so no path is mistaken for an option or a p
 
 from __future__ import annotations
 
+import math
 import os
 import unicodedata
 from collections.abc import Callable
@@ -204,7 +205,7 @@ def _describe_mode(job: RenderJob, frames: int) -> str:
 
 
 class _Builder:
-    def __init__(self, job: RenderJob, probe: Prober) -> None:
+    def __init__(self, job: RenderJob, probe: Prober, *, banded: bool = True) -> None:
         self.job = job
         self.probe = probe
         self.W = job.width
@@ -217,6 +218,8 @@ class _Builder:
         self.text_files: dict[str, str] = {}
         self.links: dict[str, Path] = {}
         self.pattern = False
+        self.banded = banded
+        self.text_lines = 0
 
     def label(self, stem: str) -> str:
         self.labels += 1
@@ -232,7 +235,9 @@ class _Builder:
             raise RenderError(f"{name}: no such file: {path}", input=path)
         if limit is not None:
             self.input_args += ["-t", _num(limit)]
-        self.input_args += ["-i", f"file:{os.fspath(path.resolve())}"]
+        # One decoder thread: decoding is a small share of a render and threads of its own
+        # only add CPU (see build_command).
+        self.input_args += ["-threads", "1", "-i", f"file:{os.fspath(path.resolve())}"]
         self.cmd_inputs.append((name, path))
         self.input_index[key] = len(self.cmd_inputs) - 1
         return self.input_index[key]
@@ -488,27 +493,76 @@ class _Builder:
         return f"fontfile={name}:"
 
     def marks(self, current: str, n: int) -> str:
-        """Overlay every static mark in one pass.
+        """Overlay every static mark, band by band.
 
-        The marks do not change over time, so they are drawn once on a transparent ``W×H``
-        layer (text shaped once, each image decoded and scaled once) and blended with a
-        single ``overlay``, which then repeats that one frame: each extra overlay would cost
-        a copy of every frame, each extra drawtext a re-render of its text.
+        The marks do not change over time, so they are drawn once on transparent layers (text
+        shaped once, each image decoded and scaled once) and blended by ``overlay``, which then
+        repeats that one frame. ``overlay`` blends every pixel of its layer on every frame, so
+        a layer spans only the band its marks occupy: the text block along the top, the
+        thumbnails and the watermark along the bottom. Outside those bands a full-frame layer
+        would be transparent, so the frames are the same; the blend costs a fraction of it
+        (``docs/performance.md``). When the bands would meet, one full-frame layer is used.
         """
+        text = self.text_block(n)
+        top = self.text_band_height()
+        bottom = self.bottom_band_height()
+        if not self.banded or top + bottom >= self.H:
+            layer = self.label("layer")
+            self.chains.append(self.blank(layer, self.H))
+            layer = self.thumbnails(layer, self.H)
+            steps = [text] + ([self.watermark()] if self.job.watermark else [])
+            return self.overlay(current, layer, steps, 0)
         layer = self.label("layer")
-        self.chains.append(
-            f"color=c=black@0:size={self.W}x{self.H}:rate=1:duration=1,format=rgba[{layer}]"
-        )
-        layer = self.thumbnails(layer)
-        steps = [self.text_block(n)]
-        if self.job.watermark:
-            steps.append(self.watermark())
+        self.chains.append(self.blank(layer, top))
+        current = self.overlay(current, layer, [text], 0)
+        if bottom:
+            layer = self.label("layer")
+            self.chains.append(self.blank(layer, bottom))
+            layer = self.thumbnails(layer, bottom)
+            steps = [self.watermark()] if self.job.watermark else []
+            current = self.overlay(current, layer, steps, self.H - bottom)
+        return current
+
+    def blank(self, label: str, height: int) -> str:
+        """A transparent ``W×height`` picture, one frame (``overlay`` repeats it)."""
+        return f"color=c=black@0:size={self.W}x{height}:rate=1:duration=1,format=rgba[{label}]"
+
+    def overlay(self, current: str, layer: str, steps: list[str], y: int) -> str:
+        """Draw ``steps`` on ``layer`` and blend it over ``current`` at row ``y``."""
         marks, out = self.label("marks"), self.label("marked")
-        self.chains.append(f"[{layer}]" + ",".join(steps) + f",format=yuva420p[{marks}]")
+        self.chains.append(f"[{layer}]" + ",".join([*steps, "format=yuva420p"]) + f"[{marks}]")
         self.chains.append(
-            f"[{current}][{marks}]overlay=x=0:y=0:eof_action=repeat:format=yuv420[{out}]"
+            f"[{current}][{marks}]overlay=x=0:y={y}:eof_action=repeat:format=yuv420[{out}]"
         )
         return out
+
+    def text_band_height(self) -> int:
+        """Rows from the top that the text block can reach (even, at most the frame).
+
+        Each line is given 1.6 em plus the line spacing: more than the tallest fonts the
+        renderer picks need (DejaVu Sans 1.17 em, Noto Sans CJK 1.45 em from ascender to
+        descender), so the band never cuts a glyph; spare rows are transparent.
+        """
+        fs = self.font_size()
+        margin = max(4, fs // 2)
+        border = margin // 2 + 2
+        lines = max(1, self.text_lines)
+        height = margin + border + lines * math.ceil(1.6 * fs) + (lines - 1) * self.line_spacing()
+        return min(self.H, _even(height + border + 2))
+
+    def bottom_band_height(self) -> int:
+        """Rows from the bottom that the thumbnails and the watermark can reach (0: none)."""
+        height = 0
+        if self.job.images:
+            margin = max(4, min(self.W, self.H) // 40)
+            height = margin + _even(self.H / 5) + 2
+        if self.job.watermark:
+            fs, margin = self.watermark_size()
+            height = max(height, margin + math.ceil(1.6 * fs) + max(1, fs // 14) + 2)
+        return min(self.H, _even(height)) if height else 0
+
+    def line_spacing(self) -> int:
+        return max(1, self.font_size() // 5)
 
     def text_block(self, n: int) -> str:
         job = self.job
@@ -525,10 +579,12 @@ class _Builder:
             lines += wrap_text(f"note: {job.source_note}", max_em, 2)
         if job.prompt and job.prompt.strip():
             lines += wrap_text(f"prompt: {job.prompt.strip()}", max_em, PROMPT_MAX_LINES)
-        self.text_files["block.txt"] = "\n".join(line for line in lines if line)
+        kept = [line for line in lines if line]
+        self.text_lines = len(kept)
+        self.text_files["block.txt"] = "\n".join(kept)
         return (
             f"drawtext={self.font_opt()}textfile=block.txt:expansion=none:fontsize={fs}:"
-            f"fontcolor=white:line_spacing={max(1, fs // 5)}:box=1:boxcolor=black@0.75:"
+            f"fontcolor=white:line_spacing={self.line_spacing()}:box=1:boxcolor=black@0.75:"
             f"boxborderw={margin // 2 + 2}:x={margin}:y={margin}"
         )
 
@@ -553,8 +609,9 @@ class _Builder:
             f"bordercolor=black@0.7:x=w-tw-{margin}:y=h-th-{margin}"
         )
 
-    def thumbnails(self, layer: str) -> str:
-        """Reference images, bottom-left, each fitted into a white-framed slot."""
+    def thumbnails(self, layer: str, layer_height: int) -> str:
+        """Reference images, bottom-left, each fitted into a white-framed slot (drawn on a
+        layer ``layer_height`` rows tall whose bottom is the frame's bottom)."""
         images = self.job.images
         if not images:
             return layer
@@ -569,7 +626,7 @@ class _Builder:
             k = room / (len(images) * (tw + gap))
             th, tw = _even(th * k), _even(tw * k)
         border = 2 if th >= 40 else 1
-        y = self.H - margin - th
+        y = layer_height - margin - th
         for i, image in enumerate(images):
             index = self.add_input(image, f"images[{i}]")
             thumb, out = self.label("thumb"), self.label("layer")
@@ -604,10 +661,24 @@ class _Builder:
 
 
 def build_command(
-    job: RenderJob, output_name: str, *, ffmpeg: str, probe: Prober, threads: int
+    job: RenderJob,
+    output_name: str,
+    *,
+    ffmpeg: str,
+    probe: Prober,
+    threads: int,
+    banded: bool = True,
 ) -> Command:
-    """The full ffmpeg argv (relative output name, run in the work dir) for ``job``."""
-    b = _Builder(job, probe)
+    """The full ffmpeg argv (relative output name, run in the work dir) for ``job``.
+
+    ``threads`` is what the encoder may use: libx264 is where the work is, and on its own a
+    render gains from a second encoder thread. Decoders and the filter graph run one thread
+    each: measured here, their own thread pools added CPU without making a render faster,
+    and under concurrency (the engine passes ``threads=1``) every spare thread is overhead.
+    ``banded=False`` draws the marks on one full-frame layer (the same frames, slower; kept
+    to check that the bands lose nothing).
+    """
+    b = _Builder(job, probe, banded=banded)
     base, n, info, index = b.build_base()
     current = base
     if isinstance(job.mode, Repaint):
@@ -619,6 +690,7 @@ def build_command(
     audio = b.audio(n, info, index)
 
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"]
+    argv += ["-filter_complex_threads", "1"]
     argv += b.input_args
     argv += ["-filter_complex", ";".join(b.chains), "-map", "[vout]"]
     if audio is not None:

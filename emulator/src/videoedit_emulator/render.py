@@ -53,9 +53,11 @@ Speed
 -----
 One ffmpeg process, one filter graph. ``ultrafast`` costs ~1.7x less CPU than ``veryfast`` here
 for 2-2.7x the bytes (stand-ins are short and served over loopback). The marks are drawn once
-and blended by a single overlay; the input is decoded only as far as the output needs.
-libx264 gets ``threads`` (default: the cores, at most 4); an engine running many renders at
-once may pass ``threads=1``. Measurements and the cache: ``docs/stand-ins.md``.
+and blended band by band (only the rows they occupy); the input is decoded only as far as the
+output needs, and probed once per content (memoized on its stat signature). libx264 gets
+``threads`` (default: the cores, at most 4); decoders and the filter graph run one thread
+each. The engine passes the cores divided among the renders it runs at once (one each under
+load). Measurements: ``docs/performance.md``; the cache: ``docs/stand-ins.md``.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,35 +141,59 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+#: Facts of files already probed, by stat signature (path, size, mtime, inode) like the
+#: cache's digests: the same input rendered again (a retried edit, one upload edited many
+#: ways, every test of a suite using one clip) costs a ``stat``, not an ffmpeg run.
+_PROBED: dict[tuple[str, int, int, int], VideoInfo] = {}
+_PROBED_LOCK = threading.Lock()
+_PROBED_MAX = 4096
+
+
 def _probe(ffmpeg: str) -> Prober:
     """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it."""
 
     def probe(path: Path, name: str) -> VideoInfo:
         if not path.is_file():
             raise RenderError(f"{name}: no such file: {path}", input=path)
-        try:
-            proc = subprocess.run(
-                [ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{os.fspath(path.resolve())}"],
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=60,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise RenderError(f"{name}: cannot probe {path} ({exc})", input=path) from None
-        try:
-            info = parse_ffmpeg_banner(proc.stderr)
-        except ValueError as exc:
-            tail = _tail(proc.stderr)
-            raise RenderError(
-                f"{name}: ffmpeg cannot read {path} as a video ({exc})",
-                stderr_tail=tail,
-                input=path,
-            ) from None
+        st = path.stat()
+        signature = (os.fspath(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+        with _PROBED_LOCK:
+            known = _PROBED.get(signature)
+        if known is not None:
+            return known
+        info = _run_probe(ffmpeg, path, name)
+        with _PROBED_LOCK:
+            if len(_PROBED) >= _PROBED_MAX:
+                _PROBED.clear()
+            _PROBED[signature] = info
         return info
 
     return probe
+
+
+def _run_probe(ffmpeg: str, path: Path, name: str) -> VideoInfo:
+    """One ``ffmpeg -i`` run: the file's facts, or RenderError naming the input."""
+    try:
+        proc = subprocess.run(
+            [ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{os.fspath(path.resolve())}"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"{name}: cannot probe {path} ({exc})", input=path) from None
+    try:
+        info = parse_ffmpeg_banner(proc.stderr)
+    except ValueError as exc:
+        tail = _tail(proc.stderr)
+        raise RenderError(
+            f"{name}: ffmpeg cannot read {path} as a video ({exc})",
+            stderr_tail=tail,
+            input=path,
+        ) from None
+    return info
 
 
 def _tail(stderr: str, lines: int = _STDERR_TAIL_LINES) -> str:
