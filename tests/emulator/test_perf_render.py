@@ -196,3 +196,25 @@ def test_an_input_is_probed_once_until_its_file_changes(
     changed = probe(clip, "source")
     assert (changed.width, changed.height) == (320, 240)
     assert runs == [clip, clip]
+
+
+def test_an_input_checked_when_the_task_was_created_is_not_probed_again_to_render_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from videoedit_emulator.models.base import MediaInput
+    from videoedit_emulator.sources import SourceContext, resolve
+    from videoedit_emulator.store import Store
+
+    clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
+    store = Store(tmp_path / "store", lambda: 0.0, upload_ttl=60, max_upload_bytes=1 << 20)
+    item = MediaInput("input.media[0].url", f"http://127.0.0.1:9/{clip.name}", "video", "video")
+    monkeypatch.setattr("videoedit_emulator.sources._fetch", lambda item, ctx: clip)
+    resolved = resolve(item, SourceContext(store=store, model="wan2.7-videoedit"))
+    runs: list[Path] = []
+    monkeypatch.setattr(render_module, "_run_probe", lambda *args: runs.append(args[1]))
+
+    info = render_module._probe(ffmpeg_path())(clip, "source")
+
+    assert info == resolved.info
+    assert (info.width, info.height) == (160, 120)
+    assert runs == []

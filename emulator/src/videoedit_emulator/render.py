@@ -71,13 +71,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from videoedit.probe import VideoInfo, parse_ffmpeg_banner
 
+from . import probes
 from .cache import RenderCache, link_or_copy
 from .filtergraph import Command, Prober, build_command, settings_fingerprint
 from .renderjob import (
@@ -141,31 +141,20 @@ def default_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-#: Facts of files already probed, by stat signature (path, size, mtime, inode) like the
-#: cache's digests: the same input rendered again (a retried edit, one upload edited many
-#: ways, every test of a suite using one clip) costs a ``stat``, not an ffmpeg run.
-_PROBED: dict[tuple[str, int, int, int], VideoInfo] = {}
-_PROBED_LOCK = threading.Lock()
-_PROBED_MAX = 4096
-
-
 def _probe(ffmpeg: str) -> Prober:
-    """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it."""
+    """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it.
+
+    Probed once per content: see :mod:`videoedit_emulator.probes`.
+    """
 
     def probe(path: Path, name: str) -> VideoInfo:
         if not path.is_file():
             raise RenderError(f"{name}: no such file: {path}", input=path)
-        st = path.stat()
-        signature = (os.fspath(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-        with _PROBED_LOCK:
-            known = _PROBED.get(signature)
+        known = probes.lookup(path)
         if known is not None:
             return known
         info = _run_probe(ffmpeg, path, name)
-        with _PROBED_LOCK:
-            if len(_PROBED) >= _PROBED_MAX:
-                _PROBED.clear()
-            _PROBED[signature] = info
+        probes.remember(path, info)
         return info
 
     return probe

@@ -160,13 +160,18 @@ def _finish(item: MediaInput, path: Path, ctx: SourceContext) -> ResolvedMedia:
     info = None
     if item.kind == "video" and ctx.probe:
         from videoedit.probe import probe_video
+        from videoedit_emulator import probes
 
-        try:
-            info = probe_video(path)
-        except ValueError:
-            raise ApiError.invalid(
-                item.field, "is not a video: ffmpeg finds no video stream in it"
-            ) from None
+        info = probes.lookup(path)  # probed once per content, shared with the renderer
+        if info is None:
+            try:
+                info = probe_video(path)
+            except ValueError:
+                raise ApiError.invalid(
+                    item.field, "is not a video: ffmpeg finds no video stream in it"
+                ) from None
+            if info is not None:
+                probes.remember(path, info)
     return ResolvedMedia(
         field=item.field, url=item.url, kind=item.kind, path=path, size=size, info=info
     )
