@@ -2,7 +2,9 @@
 
 - ``--live``: also run :class:`~videoedit_emulator.contract.ProviderContract` against the real
   services, for each provider whose key is set (real edits are billed: two 2 s 720P edits per
-  provider). Without it the ``[live]`` checks are skipped.
+  provider). Without it the ``[live]`` checks are skipped. Markers: every check is
+  ``videoedit_contract``; the live variants are ``videoedit_live`` too
+  (``pytest --live -m videoedit_live`` runs only them).
 - ``contract_video_url`` (session): the emulator's sample clip (2 s, 640×360, with audio)
   served on a loopback URL, which the emulator fetches like any input; so the kit needs no
   upload API and works for every provider.
@@ -38,6 +40,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "videoedit_contract: a check of videoedit's provider contract "
         "(videoedit_emulator.contract.ProviderContract)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "videoedit_live: the contract check against the real service (runs with --live; "
+        "select with -m videoedit_live)",
     )
 
 

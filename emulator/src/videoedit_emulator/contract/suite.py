@@ -136,7 +136,14 @@ class ProviderContract:
         """Provider options for every client of the suite (``options``)."""
         return dict(self.options)
 
-    @pytest.fixture(params=["emulator", "live"])
+    @pytest.fixture(
+        params=[
+            pytest.param("emulator", marks=pytest.mark.videoedit_contract),
+            pytest.param(
+                "live", marks=[pytest.mark.videoedit_contract, pytest.mark.videoedit_live]
+            ),
+        ]
+    )
     def contract_target(
         self,
         request: pytest.FixtureRequest,
