@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer
 
 #: The providers whose create route the emulator serves.
@@ -16,6 +18,14 @@ PROVIDERS = ("dashscope-beijing", "dashscope-singapore", "vtrix", "apimart")
 #: A video on a host that is not this machine: never fetched, a test pattern stands in.
 REMOTE_VIDEO = "https://example.invalid/clip.mp4"
 KEY = "sk-resilience"
+
+
+def stub_renderer(job: RenderJob, out: Path) -> RenderResult:
+    """For servers whose tests are about the wire, not the picture: a few KB that start
+    like an MP4, written at once."""
+    data = b"\x00\x00\x00\x18ftypmp42" + bytes(4096)
+    out.write_bytes(data)
+    return RenderResult(out, job.width, job.height, 2.0, 30, 60, False, len(data), False)
 
 
 def dashscope_body(video: str = REMOTE_VIDEO, **parameters: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@ import base64
 import json
 import urllib.parse
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,22 +34,16 @@ from resilience_wire import (
     create_url,
     error_of,
     status_url,
+    stub_renderer,
 )
 
 from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer
 
 LIMIT = 64 * 1024
 OSS_UPLOAD = "/oss/dashscope-file-mgr"
 OSS_RESULT = "/oss/dashscope-result/"
-
-
-def stub_renderer(job: RenderJob, out: Path) -> RenderResult:
-    """Writes a few bytes: what is under test is the wire, not the renderer."""
-    out.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
-    return RenderResult(out, job.width, job.height, 2.0, 30, 60, False, 80, False)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ control plane (``GET /_emulator/journal``) or in Python (``server.journal.entrie
 
 Nothing secret is written down: ``Authorization`` (and the other credential headers) keep
 only their scheme (``Bearer ***``), key-like query parameters and OSS signatures read
-``***``, and the request's own key is scrubbed from everything else recorded (path, query,
+``***`` (so does any header or parameter whose name speaks of a key, token, secret,
+signature, password or credential, such as an adapter plugin's ``X-Acme-Key``), and the request's own key is scrubbed from everything else recorded (path, query,
 headers, JSON body), should a client have echoed it there. Upload bodies (multipart) are
 counted, never stored.
 
@@ -17,6 +18,7 @@ dropped; the control plane's own calls are not journaled.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -31,6 +33,8 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "created_task_id",
+    "is_secret_header",
+    "is_secret_param",
     "redact_headers",
     "redact_json",
     "redact_query",
@@ -66,12 +70,23 @@ SECRET_PARAMS = frozenset(
         "x-oss-security-token",
     }
 )
+#: Any other header or parameter whose name says it holds a credential (``X-Acme-Key``,
+#: ``access_token``, ``client_secret``): adapter plugins name their keys as they like.
+_SECRET_NAME = re.compile(r"(?i)auth|key|token|secret|signature|password|cookie|credential")
 #: A secret shorter than this is blanked where it stands, not searched for in free text
 #: (replacing every "a" in a body would say nothing and hide everything).
 _MIN_SCRUB = 6
 #: JSON bodies up to this size are kept (redacted); larger ones are only counted.
 BODY_LIMIT = 64 * 1024
 DEFAULT_CAPACITY = 10_000
+
+
+def is_secret_header(name: str) -> bool:
+    return name.lower() in SECRET_HEADERS or bool(_SECRET_NAME.search(name))
+
+
+def is_secret_param(name: str) -> bool:
+    return name.lower() in SECRET_PARAMS or bool(_SECRET_NAME.search(name))
 
 
 def _credential(value: str) -> str:
@@ -86,11 +101,11 @@ def secrets_in(
     """Every secret value a request carries (credential headers, key-like parameters)."""
     found = {s for s in extra if s}
     for name, value in headers:
-        if name.lower() in SECRET_HEADERS:
+        if is_secret_header(name):
             found.add(_credential(value))
             found.add(value.strip())
     for name, value in query:
-        if name.lower() in SECRET_PARAMS:
+        if is_secret_param(name):
             found.add(value)
     return frozenset(s for s in found if s)
 
@@ -109,7 +124,7 @@ def redact_headers(headers: Iterable[tuple[str, str]], secrets: Iterable[str]) -
     out: dict[str, str] = {}
     for name, value in headers:
         name = name.lower()
-        if name in SECRET_HEADERS:
+        if is_secret_header(name):
             scheme, sep, _ = value.strip().partition(" ")
             out[name] = f"{scheme} {REDACTED}" if sep and scheme.isalpha() else REDACTED
         else:
@@ -123,7 +138,7 @@ def redact_query(query: str, secrets: Iterable[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         key = redact_text(name, secrets)
-        out[key] = REDACTED if name.lower() in SECRET_PARAMS else redact_text(value, secrets)
+        out[key] = REDACTED if is_secret_param(name) else redact_text(value, secrets)
     return out
 
 
@@ -139,7 +154,7 @@ def redact_json(value: Any, secrets: Iterable[str]) -> Any:
         if isinstance(item, dict):
             return {
                 redact_text(str(k), secrets): REDACTED
-                if str(k).lower() in SECRET_PARAMS and isinstance(v, str)
+                if is_secret_param(str(k)) and isinstance(v, str)
                 else walk(v)
                 for k, v in item.items()
             }
