@@ -91,3 +91,36 @@ def test_ctrl_c_during_edit_prints_the_task_id_first_and_resumes_with_json(
     assert document["resume"] == resume
     assert document["task"]["task_id"] == task_id
     assert emulator.engine.get(task_id, poll=False).status is TaskStatus.PENDING
+
+
+def test_ctrl_c_on_the_embedded_emulator_says_the_task_ends_with_it(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        command(
+            "edit",
+            "https://example.com/in.mp4",
+            "--resolution=720P",
+            "--duration=2",
+            "--emulator",
+            "--emulator-progression",
+            "seconds=3600",
+        ),
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    lines = [proc.stderr.readline(), proc.stderr.readline()]
+    assert lines[1].startswith("submitted  task "), lines
+    task_id = lines[1].split()[2]
+
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=COMMAND_TIMEOUT)
+
+    assert proc.returncode == 130, err
+    assert (
+        f"videoedit: interrupted while the task ran; task {task_id} ends with the emulator "
+        "embedded in this command"
+    ) in err
+    assert "Resume with" not in err  # no command could find it again

@@ -53,6 +53,8 @@ class Context:
     resume_caveat: str | None = None
     #: The task as last seen, for the JSON error document.
     task: Task | None = None
+    #: Set when the task cannot outlive the command (an embedded emulator): why.
+    ephemeral: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -181,6 +183,8 @@ def _interrupted(ctx: Context, progress: Progress, what: str) -> Interrupted:
             "provider offers a listing)"
         )
     ctx.task = progress.last
+    if ctx.ephemeral:
+        return Interrupted(f"interrupted {what}; task {progress.task_id} {ctx.ephemeral}")
     return Interrupted(f"interrupted {what}; task {progress.task_id} goes on running")
 
 
@@ -225,6 +229,14 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
     info = lookup_provider(provider_name(args))
     if args.emulator:
         require_emulator("--emulator")
+        if args.no_wait:
+            raise InvalidRequestError(
+                "--no-wait cannot be combined with --emulator: the embedded emulator, and "
+                "the task with it, ends with the command",
+                field="--no-wait",
+                rule="not with --emulator",
+                hint="run `videoedit-emulator serve` and pass --base-url to submit without waiting",
+            )
     request = build_request(args)  # before anything starts: a bad flag costs nothing
     with contextlib.ExitStack() as stack:
         base_url = args.base_url
@@ -241,15 +253,16 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
             base_url = _emulator_base_url(server, info)
             api_key = api_key or "sk-emulator"
             console.note(f"emulator   {server.url} (offline: the result is a stand-in)")
-            ctx.resume_caveat = (
-                "the embedded emulator stopped with this command, so this task is gone; "
-                "run `videoedit-emulator serve` and pass --base-url to keep tasks across commands"
+            ctx.ephemeral = (
+                "ends with the emulator embedded in this command (to keep tasks across "
+                "commands, run `videoedit-emulator serve` and pass --base-url instead)"
             )
         else:
             ctx.resume_caveat = key_caveat(args, info)
 
         def submitted(task: Task) -> None:
-            ctx.resume = resume_command(args, info, task.task_id, base_url)
+            if not ctx.ephemeral:  # a task that dies with this process cannot be resumed
+                ctx.resume = resume_command(args, info, task.task_id, base_url)
 
         progress = Progress(console, on_submitted=submitted)
         client = stack.enter_context(
