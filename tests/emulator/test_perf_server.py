@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from videoedit.task import TaskStatus
 from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.render import RenderJob, RenderResult
-from videoedit_emulator.server import EmulatorServer, listen_socket, uvicorn_config
+from videoedit_emulator.server import EmulatorServer, listen_socket, tune_gc, uvicorn_config
 
 BIG = 8 * 1024 * 1024
 
@@ -74,6 +75,22 @@ def test_uvicorn_logs_no_line_per_request() -> None:
     config = uvicorn_config(object())
     assert config.access_log is False
     assert config.lifespan == "off"
+
+
+def test_a_dedicated_emulator_process_runs_full_collections_a_hundred_times_less_often() -> None:
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        tune_gc()
+        assert gc.get_threshold() == (700, 10, 1000)
+    finally:
+        gc.set_threshold(*saved)
+
+
+def test_an_emulator_in_a_thread_leaves_the_host_process_gc_alone() -> None:
+    saved = gc.get_threshold()
+    with EmulatorServer():
+        assert gc.get_threshold() == saved
 
 
 class BigRenderer:

@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
     from videoedit_emulator.engine import TaskEngine
-    from videoedit_emulator.server import listen_socket, uvicorn_config
+    from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
 
     config = EmulatorConfig(
         seed=args.seed,
@@ -192,6 +192,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)")
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
+    tune_gc()  # this process is the emulator: see docs/performance.md
     try:
         server.run(sockets=[sock])
     finally:
