@@ -144,7 +144,7 @@ def files(tmp_path: Path, emulator_sample_clip: Path) -> Iterator[int]:
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), partial(_Files, directory=str(tmp_path))
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
