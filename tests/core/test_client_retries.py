@@ -84,6 +84,28 @@ async def test_a_poll_lost_on_the_network_is_retried(
     assert len(service.calls("status")) == 3
 
 
+async def test_a_poll_answered_with_an_unreadable_200_is_asked_again(
+    client, service, callback
+) -> None:
+    service.script("status", httpx.Response(200, text="<html>gateway hiccup</html>"))
+    task = await client.wait(service.task_id, on_event=callback)
+    assert task.status is TaskStatus.SUCCEEDED
+    assert [e.error for e in callback.of("retrying")] == ["ServiceError"]
+    assert len(service.calls("status")) == 2
+
+
+async def test_polls_answered_unreadably_give_up_with_malformed_response(
+    make_client, service
+) -> None:
+    client = make_client(retry=RetryPolicy(max_attempts=2))
+    service.script("status", *[httpx.Response(200, json={"request_id": "r"}) for _ in range(2)])
+    with pytest.raises(ServiceError) as caught:
+        await client.wait(service.task_id)
+    assert caught.value.code == "MalformedResponse"
+    assert caught.value.task_id == service.task_id
+    assert len(service.calls("status")) == 2
+
+
 async def test_polls_give_up_after_max_attempts_with_the_typed_error(make_client, service) -> None:
     client = make_client(retry=RetryPolicy(max_attempts=3))
     service.script("status", *[service.error(500, "InternalError", "boom") for _ in range(3)])

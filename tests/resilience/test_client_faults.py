@@ -123,14 +123,24 @@ def test_a_wait_rides_out_faulted_polls(
     assert emulator.journal.count(route="status") >= 3
 
 
-def test_an_unreadable_poll_is_a_typed_error_with_the_task_id_and_waiting_again_resumes(
+def test_an_unreadable_poll_is_asked_again_and_the_wait_succeeds(
     emulator: EmulatorServer, client: Client
 ) -> None:
     task = client.submit(EDIT)
     emulator.faults.add("malformed", route="status", times=1)
+    assert client.wait(task).status is TaskStatus.SUCCEEDED
+    assert emulator.journal.count(route="status") >= 2
+
+
+def test_polls_unreadable_past_the_attempts_give_a_typed_error_with_the_task_id(
+    emulator: EmulatorServer, client: Client
+) -> None:
+    task = client.submit(EDIT)
+    emulator.faults.add("malformed", route="status")
     with pytest.raises(ServiceError) as caught:
         client.wait(task)
     assert (caught.value.code, caught.value.task_id) == ("MalformedResponse", task.task_id)
+    emulator.faults.clear()
     assert client.wait(caught.value.task_id).status is TaskStatus.SUCCEEDED
 
 

@@ -312,14 +312,32 @@ class Operations:
         callback: EventCallback | None = None,
         deadline: float | None = None,
     ) -> Flow[Task]:
-        response = yield from self.send(
-            Call(self.provider.build_status(task_id)), task_id, callback, deadline
-        )
-        try:
-            return self.provider.parse_status(task_id, response)
-        except VideoEditError as exc:
-            exc.task_id = exc.task_id or task_id
-            raise
+        """Poll once. An unreadable 2xx answer (a proxy's page, a cut body) is retried like a
+        5xx: a poll changes nothing, so asking again is always safe."""
+        attempt = 0
+        while True:
+            attempt += 1
+            response = yield from self.send(
+                Call(self.provider.build_status(task_id)), task_id, callback, deadline
+            )
+            try:
+                return self.provider.parse_status(task_id, response)
+            except VideoEditError as exc:
+                exc.task_id = exc.task_id or task_id
+                malformed = isinstance(exc, ServiceError) and exc.code == "MalformedResponse"
+                if not malformed or attempt >= self.retry.max_attempts:
+                    raise
+                delay = self.retry.delay(attempt, rng=self.rng)
+                if deadline is not None and self.clock() + delay > deadline:
+                    raise _OutOfTime() from exc
+                self.emit(
+                    EventKind.RETRYING,
+                    callback,
+                    attempt=attempt,
+                    delay=delay,
+                    error=type(exc).__name__,
+                )
+                yield Sleep(delay)
 
     def wait(
         self,
