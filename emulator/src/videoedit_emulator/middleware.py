@@ -182,7 +182,10 @@ class _Answer:
             self.messages.append(message)
             return
         if last and self.before_last is not None:
-            self.before_last()
+            # Dropped once called: the callback holds this answer, and the cycle would keep
+            # every request's objects (its body included) alive until a full collection.
+            before_last, self.before_last = self.before_last, None
+            before_last()
         await self.forward(message)
 
     def head(self) -> Message | None:
