@@ -59,5 +59,10 @@ test: lint typecheck docs pytest
 demo: sync
 	$(RUN) videoedit-emulator demo
 
+# The performance figures beside their targets (bench/README.md, docs/performance.md); a few
+# minutes. Some of them: make bench BENCH="render control". Not part of make test.
+bench: sync
+	$(RUN) python -m bench $(BENCH)
+
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache build dist
