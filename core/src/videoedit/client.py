@@ -30,7 +30,7 @@ from videoedit.task import Task, TaskPage
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "AsyncClient", "Client", "ClientOptions"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "MAX_IN_FLIGHT", "AsyncClient", "Client", "ClientOptions"]
 
 T = TypeVar("T")
 TaskRef = Task | str
@@ -38,6 +38,11 @@ TaskRef = Task | str
 #: ``wait`` gives up after this many seconds unless told otherwise (vace tasks take 5–10 min).
 DEFAULT_WAIT_TIMEOUT = 30 * 60.0
 CHUNK = 1 << 16
+#: HTTP requests an :class:`AsyncClient` has under way at once; the rest wait on a semaphore.
+#: Queued in httpx's connection pool instead, they cost milliseconds of CPU each: the pool
+#: re-examines every waiting request against every connection whenever one finishes, so
+#: 200 edits gathered at once spent three times more CPU polling (docs/performance.md).
+MAX_IN_FLIGHT = 16
 
 
 class _Default:
@@ -357,7 +362,12 @@ class Client(_BaseClient):
 
 
 class AsyncClient(_BaseClient):
-    """The awaited twin of :class:`Client`: same arguments, same calls, same errors."""
+    """The awaited twin of :class:`Client`: same arguments, same calls, same errors.
+
+    At most :data:`MAX_IN_FLIGHT` of its HTTP requests are under way at once; the others
+    wait their turn, first come first served (hundreds of ``edit`` calls gathered at once
+    are fine).
+    """
 
     def __init__(
         self,
@@ -374,6 +384,7 @@ class AsyncClient(_BaseClient):
         self._http = http_client or httpx.AsyncClient(
             timeout=timeout, verify=_ssl_context(verify), transport=transport, follow_redirects=True
         )
+        self._slots = anyio.Semaphore(MAX_IN_FLIGHT)
 
     async def _run(self, flow: Generator[Action, Any, T]) -> T:
         value: Any = None
@@ -393,6 +404,13 @@ class AsyncClient(_BaseClient):
             flow.close()
 
     async def _perform(self, action: Action) -> Any:
+        if isinstance(action, Sleep):
+            await self._sleep(action.seconds)
+            return None
+        async with self._slots:
+            return await self._send(action)
+
+    async def _send(self, action: Transmit | StreamTo) -> Any:
         if isinstance(action, Transmit):
             return await self._http.send(action.request)
         if isinstance(action, StreamTo):
@@ -408,9 +426,7 @@ class AsyncClient(_BaseClient):
             finally:
                 await response.aclose()
             return Streamed(response, written)
-        assert isinstance(action, Sleep)
-        await self._sleep(action.seconds)
-        return None
+        raise TypeError(f"not an HTTP action: {action!r}")
 
     async def _sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
