@@ -40,9 +40,10 @@ DEFAULT_WAIT_TIMEOUT = 30 * 60.0
 CHUNK = 1 << 16
 #: HTTP requests an :class:`AsyncClient` has under way at once; the rest wait on a semaphore.
 #: Queued in httpx's connection pool instead, they cost milliseconds of CPU each: the pool
-#: re-examines every waiting request against every connection whenever one finishes, so
-#: 200 edits gathered at once spent three times more CPU polling (docs/performance.md).
-MAX_IN_FLIGHT = 16
+#: re-examines every waiting request against every connection whenever one finishes, and
+#: checks every idle connection's socket, so each connection more costs every request more.
+#: 200 edits gathered at once spent two to three times the client CPU (docs/performance.md).
+MAX_IN_FLIGHT = 8
 
 
 class _Default:
