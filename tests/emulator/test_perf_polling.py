@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 
+import anyio
+import httpx
 import pytest
 
-from videoedit import PollSchedule
+from videoedit import AsyncClient, PollSchedule
 
 
 def poll_times(seconds: float, seed: int = 0) -> list[float]:
@@ -47,3 +50,74 @@ def test_gaps_are_jittered_so_many_waits_do_not_poll_in_step() -> None:
     b = list(itertools.islice(PollSchedule.fast().gaps(random.Random(2)), 30))
     assert a != b
     assert max(a) <= 2.0 * 1.1
+
+
+TASK = {"request_id": "r", "output": {"task_id": "t", "task_status": "RUNNING"}}
+
+
+def running_transport(ready: Callable[[], bool]) -> httpx.MockTransport:
+    """Every task RUNNING for ever; no answer leaves before ``ready()`` (so that every wait
+    can be under way before any of them sleeps)."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        while not ready():
+            await anyio.sleep(0)
+        task_id = request.url.path.rsplit("/", 1)[-1]
+        return httpx.Response(200, json={**TASK, "output": {**TASK["output"], "task_id": task_id}})
+
+    return httpx.MockTransport(answer)
+
+
+def client_recording_sleeps(gaps: list[float], waits: int = 1) -> AsyncClient:
+    """An AsyncClient whose waits never finish and whose sleeps are recorded, not slept;
+    its first answers wait until ``waits`` waits are under way."""
+    client: AsyncClient = AsyncClient(
+        "dashscope-beijing",
+        api_key="sk-test",
+        base_url="http://127.0.0.1:9/api/v1",
+        transport=running_transport(lambda: client._ops._waits >= waits),
+    )
+    client._ops.rng = random.Random(0)
+
+    async def sleep(seconds: float) -> None:
+        gaps.append(seconds)
+        await anyio.sleep(0)
+
+    client._sleep = sleep  # type: ignore[method-assign]
+    return client
+
+
+@pytest.mark.anyio
+async def test_a_single_wait_polls_on_the_schedule_itself() -> None:
+    gaps: list[float] = []
+    async with client_recording_sleeps(gaps) as client:
+        with anyio.move_on_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(client.wait, "task-0")
+                while len(gaps) < 10:
+                    await anyio.sleep(0)
+                group.cancel_scope.cancel()
+    expected = list(itertools.islice(PollSchedule.fast().gaps(random.Random(0)), 10))
+    assert gaps[:10] == pytest.approx(expected)
+
+
+@pytest.mark.anyio
+async def test_fifty_waits_on_one_client_poll_a_hundred_times_a_second_in_all() -> None:
+    gaps: list[float] = []
+    async with client_recording_sleeps(gaps, waits=50) as client:
+        with anyio.move_on_after(5):
+            async with anyio.create_task_group() as group:
+                for i in range(50):
+                    group.start_soon(client.wait, f"task-{i}")
+                while len(gaps) < 50 * 6:
+                    await anyio.sleep(0)
+                group.cancel_scope.cancel()
+    # all fifty wait at once: each sleeps at least 50 / 100 s between its polls
+    assert len(gaps) >= 50 * 6
+    assert min(gaps) >= 0.5
+    assert PollSchedule.fast().per_second == 100
+
+
+def test_a_cap_that_is_not_positive_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="per_second must be > 0"):
+        PollSchedule(per_second=0)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Generator
@@ -108,6 +109,9 @@ class Operations:
         self.rng = random.Random()
         #: Seconds on a monotonic clock; replaced (with the drivers' sleep) by tests.
         self.clock: Callable[[], float] = time.monotonic
+        #: Waits under way on this client (see PollSchedule.per_second).
+        self._waits = 0
+        self._waits_lock = threading.Lock()
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, kind: EventKind, callback: EventCallback | None = None, **fields: Any) -> None:
@@ -348,9 +352,29 @@ class Operations:
         raise_on_failure: bool,
         callback: EventCallback | None,
     ) -> Flow[Task]:
+        with self._waits_lock:
+            self._waits += 1
+        try:
+            return (
+                yield from self._wait(
+                    task_id, timeout, poll or self.poll, raise_on_failure, callback
+                )
+            )
+        finally:
+            with self._waits_lock:
+                self._waits -= 1
+
+    def _wait(
+        self,
+        task_id: str,
+        timeout: float | None,
+        schedule: PollSchedule,
+        raise_on_failure: bool,
+        callback: EventCallback | None,
+    ) -> Flow[Task]:
         started = self.clock()
         deadline = None if timeout is None else started + timeout
-        gaps = (poll or self.poll).gaps(self.rng)
+        gaps = schedule.gaps(self.rng)
         previous: TaskStatus | None = None
         task: Task | None = None
         while True:
@@ -378,6 +402,10 @@ class Operations:
                     raise_for_task(task)
                 return task
             gap = next(gaps)
+            if schedule.per_second is not None:
+                # However many tasks this client waits for, it polls per_second times a second
+                # at most in all: hundreds of waits would otherwise each poll as if alone.
+                gap = max(gap, self._waits / schedule.per_second)
             if timeout is not None:
                 remaining = timeout - (self.clock() - started)
                 if remaining <= 0:

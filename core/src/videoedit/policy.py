@@ -18,13 +18,16 @@ class PollSchedule:
     The default suits the real services, where an edit takes one to five minutes and the docs
     suggest polling every 15 s. :meth:`fast` suits a loopback emulator, where a task may finish
     in a fraction of a second or, queued behind hundreds of others, in a minute.
-    ``jitter`` spreads many clients' polls apart (a fraction of each gap).
+    ``jitter`` spreads many clients' polls apart (a fraction of each gap). ``per_second``
+    caps the polls a client makes per second over all the tasks it waits for at once: with
+    *n* waits under way, no gap is shorter than *n* / ``per_second`` (``None``: no cap).
     """
 
     first: float = 2.0
     factor: float = 1.5
     maximum: float = 15.0
     jitter: float = 0.1
+    per_second: float | None = None
 
     def __post_init__(self) -> None:
         if self.first < 0 or self.maximum < 0:
@@ -33,18 +36,21 @@ class PollSchedule:
             raise ValueError("PollSchedule: factor must be >= 1")
         if not 0 <= self.jitter < 1:
             raise ValueError("PollSchedule: jitter must be in [0, 1)")
+        if self.per_second is not None and not self.per_second > 0:
+            raise ValueError("PollSchedule: per_second must be > 0 (or None for no cap)")
 
     @classmethod
     def fast(cls) -> PollSchedule:
-        """For an emulator on this machine: 10 ms growing by a fifth per poll up to 2 s.
+        """For an emulator on this machine: 10 ms growing by a fifth per poll up to 2 s, and
+        at most 100 polls a second from one client however many tasks it waits for.
 
         Each gap is about a fifth of the time waited so far, so the end of a task is seen
-        at most ~20 % late, and the number of polls grows with the logarithm of the wait:
-        a poll costs the client about a millisecond of CPU, which a tight fixed gap would
-        spend a thousand times over while a batch of edits waits its turn on the emulator
-        (docs/performance.md).
+        at most ~20 % late, and the number of polls grows with the logarithm of the wait. A
+        poll costs the client about a millisecond of CPU (more when the machine is busy
+        rendering), which hundreds of waits polling as if alone would spend while their
+        edits queue on the emulator's cores (docs/performance.md).
         """
-        return cls(first=0.01, factor=1.2, maximum=2.0, jitter=0.1)
+        return cls(first=0.01, factor=1.2, maximum=2.0, jitter=0.1, per_second=100.0)
 
     def gaps(self, rng: random.Random | None = None) -> Iterator[float]:
         rand = rng or random
