@@ -12,19 +12,24 @@ This module holds the small HTTP helpers every adapter needs.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from videoedit_emulator.errors import ApiError, ErrorKind
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "Endpoint",
     "bearer_token",
     "declared_length",
+    "guarded",
     "own_netlocs",
     "public_base",
     "read_body",
@@ -35,6 +40,7 @@ __all__ = [
 #: JSON nested deeper than this is refused: no request of any provider needs more than a
 #: handful of levels, and the parser itself gives up (``RecursionError``) around a thousand.
 MAX_JSON_DEPTH = 32
+_log = logging.getLogger("videoedit_emulator")
 _DIGITS = re.compile(r"^[0-9]{1,19}$")
 
 
@@ -141,3 +147,34 @@ def own_netlocs(request: Request, configured: str | None = None) -> frozenset[st
     if configured:
         names.add(urlsplit(configured).netloc.lower())
     return frozenset(names)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def guarded(
+    handler: Endpoint,
+    *,
+    accepts_key: Callable[[str], bool] | None,
+    key_message: str,
+    error_response: Callable[[ApiError], Response],
+) -> Endpoint:
+    """Wrap a gateway's handler: refuse a missing or foreign key (unless ``accepts_key`` is
+    ``None``) and turn every failure into that gateway's own error body, never a bare 500."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            if accepts_key is not None:
+                key = bearer_token(request)
+                if not key or not accepts_key(key):
+                    raise ApiError(ErrorKind.UNAUTHORIZED, key_message)
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(exc)
+        except Exception:  # clients read the error body: never a bare 500 page
+            _log.exception("emulator: unexpected error on %s %s", request.method, request.url.path)
+            return error_response(
+                ApiError(ErrorKind.INTERNAL, "Internal server error, please try again later")
+            )
+
+    return wrapped

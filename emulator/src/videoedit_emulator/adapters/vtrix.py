@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -38,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import bearer_token, own_netlocs, public_base, read_json
+from videoedit_emulator.adapters import Endpoint, guarded, own_netlocs, public_base, read_json
 from videoedit_emulator.control import directives
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.errors import ApiError, ErrorKind
@@ -202,35 +202,17 @@ def _refuse_oss(params: Mapping[str, Any]) -> None:
             )
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
 def routes(engine: TaskEngine) -> list[BaseRoute]:
     """Vtrix's routes, mounted at :data:`PREFIX`."""
     config = engine.config
 
     def endpoint(handler: Endpoint, *, auth: bool = True) -> Endpoint:
-        async def wrapped(request: Request) -> Response:
-            try:
-                if auth:
-                    key = bearer_token(request)
-                    if not key or not config.accepts_key(key, REALM):
-                        raise ApiError(
-                            ErrorKind.UNAUTHORIZED,
-                            "Invalid API key: authenticate with Authorization: Bearer <Vtrix key>",
-                        )
-                return await handler(request)
-            except ApiError as exc:
-                return error_response(exc)
-            except Exception:  # never a bare 500 page: clients read the error body
-                log.exception(
-                    "emulator: unexpected error on %s %s", request.method, request.url.path
-                )
-                return error_response(
-                    ApiError(ErrorKind.INTERNAL, "Internal server error, please try again later")
-                )
-
-        return wrapped
+        return guarded(
+            handler,
+            accepts_key=(lambda key: config.accepts_key(key, REALM)) if auth else None,
+            key_message="Invalid API key: authenticate with Authorization: Bearer <Vtrix key>",
+            error_response=error_response,
+        )
 
     async def create(request: Request) -> Response:
         body = await read_json(request, config.max_body_bytes)
