@@ -17,13 +17,14 @@ filters as the job needs. The graph has three stages:
 Text never goes through the filtergraph parser: it is written to UTF-8 files read with
 ``textfile=`` and ``expansion=none``, and font files are symlinked beside them; ffmpeg runs
 with that work directory as its cwd, so the graph holds only short fixed names and numbers.
-Inputs are passed as ``file:<path>`` so no path is mistaken for an option or a protocol.
+Inputs are passed as ``file:<path>``, each through the one demuxer of its kind and the
+local-file protocol alone (:mod:`videoedit_emulator.demuxers`), so no path is mistaken for an
+option or a protocol and no input can make ffmpeg open another file.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from videoedit.probe import VideoInfo
 
-from . import fonts
+from . import demuxers, fonts
 from .renderjob import (
     FPS,
     TEST_PATTERN_SECONDS,
@@ -225,19 +226,31 @@ class _Builder:
         self.labels += 1
         return f"{stem}{self.labels}"
 
-    def add_input(self, path: Path, name: str, *, limit: float | None = None) -> int:
+    def add_input(
+        self, path: Path, name: str, *, limit: float | None = None, still: bool = False
+    ) -> int:
         """Index of the ``-i`` for ``path``; a file used twice (a reference image shown as a
-        segment and as a thumbnail) is opened and decoded once and its stream used twice."""
+        segment and as a thumbnail) is opened and decoded once and its stream used twice.
+
+        Opened through the demuxer of its kind only (:mod:`videoedit_emulator.demuxers`):
+        ``mov`` for a video, the picture's own demuxer for a ``still``."""
         key = (path, limit)
         if key in self.input_index:
             return self.input_index[key]
         if not path.is_file():
             raise RenderError(f"{name}: no such file: {path}", input=path)
+        demuxer = demuxers.still_demuxer(path) if still else demuxers.VIDEO_DEMUXER
+        if demuxer is None:
+            raise RenderError(
+                f"{name}: ffmpeg could not use {path} (not a JPEG, PNG, BMP or WEBP picture)",
+                input=path,
+            )
         if limit is not None:
             self.input_args += ["-t", _num(limit)]
         # One decoder thread: decoding is a small share of a render and threads of its own
         # only add CPU (see build_command).
-        self.input_args += ["-threads", "1", "-i", f"file:{os.fspath(path.resolve())}"]
+        self.input_args += demuxers.input_options(demuxer)
+        self.input_args += ["-threads", "1", "-i", demuxers.input_url(path)]
         self.cmd_inputs.append((name, path))
         self.input_index[key] = len(self.cmd_inputs) - 1
         return self.input_index[key]
@@ -350,7 +363,7 @@ class _Builder:
         fs = self.font_size(scale=1.6)
         for i, image in enumerate(images[:count]):
             frames = n // count + (1 if i < n % count else 0)
-            index = self.add_input(image, f"images[{i}]")
+            index = self.add_input(image, f"images[{i}]", still=True)
             seg = self.label("ref")
             tag = f" · {mode.obj_or_bg[i]}" if mode.obj_or_bg else ""
             name = f"segment{i}.txt"
@@ -397,7 +410,7 @@ class _Builder:
             else:
                 assert mode.last_frame is not None
                 last_frames = n // 2 if first is not None else n
-                index = self.add_input(mode.last_frame, "last_frame")
+                index = self.add_input(mode.last_frame, "last_frame", still=True)
                 seg = self.label("last")
                 self.still_segment(index, last_frames, cover, seg)
             parts.append(seg)
@@ -412,7 +425,7 @@ class _Builder:
                 )
             else:
                 assert mode.first_frame is not None
-                index = self.add_input(mode.first_frame, "first_frame")
+                index = self.add_input(mode.first_frame, "first_frame", still=True)
                 self.still_segment(index, first_frames, cover, seg)
             parts.insert(0, seg)
         base = self.label("base")
@@ -450,7 +463,7 @@ class _Builder:
         job = self.job
         geometry = self.geometry(job.fit, self.W, self.H, picture=False)
         if mode.mask_image is not None:
-            index = self.add_input(mode.mask_image, "mask_image")
+            index = self.add_input(mode.mask_image, "mask_image", still=True)
             head = f"[{index}:v]trim=end_frame=1,setpts=PTS-STARTPTS,"
             rate = ""
         else:
@@ -628,7 +641,7 @@ class _Builder:
         border = 2 if th >= 40 else 1
         y = layer_height - margin - th
         for i, image in enumerate(images):
-            index = self.add_input(image, f"images[{i}]")
+            index = self.add_input(image, f"images[{i}]", still=True)
             thumb, out = self.label("thumb"), self.label("layer")
             self.chains.append(
                 f"[{index}:v]trim=end_frame=1,setpts=PTS-STARTPTS,"

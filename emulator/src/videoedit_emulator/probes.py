@@ -6,17 +6,24 @@ the same upload probes it again. Each probe is an ffmpeg run of 10-20 ms, which 
 the cost of an edit answered from the render cache. So the facts are kept by
 ``(path, size, mtime_ns, inode)``, as git's index and the render cache's digests do: a file
 rewritten in place has a new signature and is probed afresh. Only successful probes are kept.
+
+:func:`run_probe` is the one probe of an input the emulator runs (at creation and before a
+render): it opens the file only if it is mp4 or mov (:mod:`videoedit_emulator.demuxers`), so
+a playlist or a list of other files is refused before ffmpeg reads anything it names.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 
-from videoedit.probe import VideoInfo
+from videoedit.probe import VideoInfo, parse_ffmpeg_banner
 
-__all__ = ["lookup", "remember"]
+from . import demuxers
+
+__all__ = ["ContainerRefused", "lookup", "remember", "run_probe"]
 
 _MAX = 4096
 _known: dict[tuple[str, int, int, int], VideoInfo] = {}
@@ -49,3 +56,33 @@ def remember(path: Path, info: VideoInfo) -> None:
         if len(_known) >= _MAX:
             _known.clear()
         _known[signature] = info
+
+
+class ContainerRefused(ValueError):
+    """The file is not mp4 or mov, so ffmpeg was not let to open it; ``name`` is what ffmpeg
+    detected (``matroska,webm``, ``hls``, ``concat``) or ``unknown``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"its container is {name!r}, not mp4 or mov")
+        self.name = name
+
+
+def run_probe(path: Path, ffmpeg: str, *, timeout: float = 60) -> VideoInfo:
+    """One probe of an input video (not memoized: callers keep it with :func:`remember`).
+
+    Raises :class:`ContainerRefused` for a file in another container, ``ValueError`` when
+    ffmpeg finds no video stream, ``OSError`` or ``subprocess.TimeoutExpired`` when ffmpeg
+    cannot run.
+    """
+    stderr = _run(demuxers.probe_argv(ffmpeg, path), timeout)
+    if demuxers.refused(stderr):
+        debug = _run(demuxers.probe_argv(ffmpeg, path, debug=True), timeout)
+        raise ContainerRefused(demuxers.refused_format(debug))
+    return parse_ffmpeg_banner(stderr)
+
+
+def _run(argv: list[str], timeout: float) -> str:
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+    )
+    return proc.stderr

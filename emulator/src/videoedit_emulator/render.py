@@ -161,28 +161,16 @@ def _probe(ffmpeg: str) -> Prober:
 
 
 def _run_probe(ffmpeg: str, path: Path, name: str) -> VideoInfo:
-    """One ``ffmpeg -i`` run: the file's facts, or RenderError naming the input."""
+    """One probe (mp4 and mov only: :func:`videoedit_emulator.probes.run_probe`), or
+    RenderError naming the input."""
     try:
-        proc = subprocess.run(
-            [ffmpeg, "-hide_banner", "-nostdin", "-i", f"file:{os.fspath(path.resolve())}"],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=60,
-            check=False,
-        )
+        return probes.run_probe(path, ffmpeg)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RenderError(f"{name}: cannot probe {path} ({exc})", input=path) from None
-    try:
-        info = parse_ffmpeg_banner(proc.stderr)
-    except ValueError as exc:
-        tail = _tail(proc.stderr)
+    except ValueError as exc:  # ContainerRefused included
         raise RenderError(
-            f"{name}: ffmpeg cannot read {path} as a video ({exc})",
-            stderr_tail=tail,
-            input=path,
+            f"{name}: ffmpeg cannot read {path} as a video ({exc})", input=path
         ) from None
-    return info
 
 
 def _tail(stderr: str, lines: int = _STDERR_TAIL_LINES) -> str:

@@ -33,11 +33,15 @@ __all__ = [
     "ModelHandler",
     "RenderPlan",
     "ResolvedMedia",
+    "check_container",
     "check_type",
     "reject_unknown",
 ]
 
 MediaKind = Literal["video", "image"]
+#: The containers every model takes a video in, among the names ffmpeg gives a format
+#: (``mov,mp4,m4a,3gp,3g2,mj2``); the renderer opens no other (``demuxers.py``).
+VIDEO_CONTAINERS = frozenset({"mp4", "mov"})
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,14 @@ def check_type(name: str, value: Any, expected: type, *, nullable: bool = True) 
             name, f"must be {_TYPE_NAMES.get(expected, expected.__name__)}, got {_json_type(value)}"
         )
     return value
+
+
+def check_container(field: str, format_name: str) -> None:
+    """A 400 unless ``format_name`` (ffmpeg's name of a video's format) is mp4 or mov."""
+    if not set(format_name.split(",")) & VIDEO_CONTAINERS:
+        raise ApiError.invalid(
+            field, f"has container {format_name or 'unknown'!r}; it must be mp4 or mov"
+        )
 
 
 def reject_unknown(prefix: str, body: Mapping[str, Any], known: frozenset[str], model: str) -> None:

@@ -6,9 +6,9 @@ wrong body meets the service's 400 here as it would in production.
 
 The five modes are chosen by ``input.function``. Static rules (types, counts, enums, ranges,
 which fields a function takes, the pairings of mask fields) are checked by
-:meth:`VacePlus.validate`; rules about the files (the repainting video is an MP4 of at most
-50 MB and 5 s, extension clips last at most 3 s, a mask frame within the video) by
-:meth:`VacePlus.prepare`, once the media are here.
+:meth:`VacePlus.validate`; rules about the files (every video is an mp4 or mov, the
+repainting video an MP4 of at most 50 MB and 5 s, extension clips last at most 3 s, a mask
+frame within the video) by :meth:`VacePlus.prepare`, once the media are here.
 
 What the real service does and this handler copies:
 
@@ -41,6 +41,7 @@ from videoedit_emulator.models.base import (
     MediaInput,
     RenderPlan,
     ResolvedMedia,
+    check_container,
     check_type,
 )
 
@@ -478,6 +479,8 @@ class VacePlus:
                 notes.append(resolved.note)
             if resolved.kind == "image" and resolved.path is not None:
                 _check_image(resolved)
+            if resolved.kind == "video" and resolved.info is not None:
+                check_container(resolved.field, resolved.info.format)
             by_role.setdefault(item.role, []).append(resolved)
         job_fields = getattr(self, f"_plan_{function}")(params, by_role, notes)
         job = RenderJob(

@@ -23,6 +23,7 @@ from videoedit_emulator.models.base import (
     MediaKind,
     RenderPlan,
     ResolvedMedia,
+    check_container,
     check_type,
     reject_unknown,
 )
@@ -324,11 +325,7 @@ class Wan27VideoEdit:
             raise ApiError.invalid(
                 field, f"is {video.size / 2**20:.1f} MB; an input video may be at most 100 MB"
             )
-        formats = set(info.format.split(","))
-        if not formats & {"mp4", "mov"}:
-            raise ApiError.invalid(
-                field, f"has container {info.format or 'unknown'!r}; it must be mp4 or mov"
-            )
+        check_container(field, info.format)
         if not MIN_SECONDS - SLACK <= info.duration <= MAX_SECONDS + SLACK:
             raise ApiError.invalid(
                 field, f"lasts {info.duration:.2f} s; an input video must last 2 to 10 s"
