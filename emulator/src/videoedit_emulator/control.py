@@ -39,14 +39,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from videoedit_emulator.adapters import JSONResponse
 from videoedit_emulator.clock import ManualClock
 from videoedit_emulator.config import Progression
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.errors import ApiError, ErrorKind
 from videoedit_emulator.faults import FaultError, FaultRule
+from videoedit_emulator.text import NOT_TEXT, invalid_at
 
 __all__ = [
     "FAIL_HEADER",
@@ -119,7 +121,7 @@ def task_json(view: TaskView) -> dict[str, Any]:
     if view.result is not None:
         r = view.result
         out["result"] = {
-            "path": str(r.path),
+            "key": r.key,
             "expires_at": r.expires_at,
             "width": r.width,
             "height": r.height,
@@ -172,6 +174,9 @@ async def _body(request: Request) -> dict[str, Any]:
         raise ApiError.invalid("body", "is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError.invalid("body", "must be a JSON object")
+    where = invalid_at(body)
+    if where is not None:
+        raise ApiError.invalid(where, NOT_TEXT)
     return body
 
 

@@ -6,7 +6,10 @@ in its provider's error format. Adapters translate JSON, status words, times and
 figures; every decision about a task belongs to the engine. The list of adapters an app
 mounts is :data:`videoedit_emulator.app.ADAPTERS`.
 
-This module holds the small HTTP helpers every adapter needs.
+This module holds the small HTTP helpers every adapter needs. Text that is not valid
+Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by :func:`read_json`,
+naming the field; :class:`JSONResponse` renders any string it is handed, so that no stored
+byte can make an answer fail.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette import responses
 from starlette.requests import Request
 from starlette.responses import Response
 
 from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.text import NOT_TEXT, invalid_at, scrub
 
 __all__ = [
     "MAX_JSON_DEPTH",
     "Endpoint",
+    "JSONResponse",
     "bearer_token",
     "declared_length",
     "guarded",
@@ -94,7 +100,25 @@ async def read_json(request: Request, limit: int) -> Any:
     except ValueError as exc:  # NaN, Infinity, 1e999, integers of more than 4300 digits
         raise ApiError.invalid("body", f"is not valid JSON: {exc}") from None
     _check_depth(value)
+    if "\\u" in text:  # a lone surrogate can only come from an escape
+        where = invalid_at(value)
+        if where is not None:
+            raise ApiError.invalid(where, NOT_TEXT)
     return value
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's JSON answer, unable to fail on a stored string: one that UTF-8 cannot
+    carry (a lone surrogate) goes out with U+FFFD in its place."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(
+                content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+            )
+            return scrub(text).encode("utf-8")
 
 
 def _no_constant(name: str) -> Any:

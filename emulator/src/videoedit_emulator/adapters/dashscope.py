@@ -31,11 +31,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import bearer_token, own_netlocs, public_base, read_json
+from videoedit_emulator.adapters import (
+    JSONResponse,
+    bearer_token,
+    own_netlocs,
+    public_base,
+    read_json,
+)
 from videoedit_emulator.adapters.oss import upload_host
 from videoedit_emulator.control import directives
 from videoedit_emulator.engine import TaskEngine, TaskView

@@ -14,6 +14,7 @@ Errors are OSS's XML ``<Error><Code/><Message/><RequestId/></Error>`` with its s
 
 from __future__ import annotations
 
+import logging
 from xml.sax.saxutils import escape
 
 import anyio.to_thread
@@ -27,8 +28,11 @@ from videoedit_emulator.adapters import declared_length
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.errors import ApiError, ErrorKind
 from videoedit_emulator.store import RESULT_BUCKET, UPLOAD_BUCKET
+from videoedit_emulator.text import is_text, shown
 
 __all__ = ["RESULT_PREFIX", "UPLOAD_PATH", "oss_error", "routes", "upload_host"]
+
+log = logging.getLogger(__name__)
 
 UPLOAD_PATH = f"/oss/{UPLOAD_BUCKET}"
 RESULT_PREFIX = f"/oss/{RESULT_BUCKET}"
@@ -71,6 +75,14 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             return await _upload(request, request_id)
         except ApiError as exc:
             return oss_error(exc, request_id)
+        except Exception:  # an OSS client reads the XML error: never a bare 500 page
+            log.exception("emulator: unexpected error on an OSS upload")
+            error = ApiError(
+                ErrorKind.INTERNAL,
+                "We encountered an internal error. Please try again.",
+                code="InternalError",
+            )
+            return oss_error(error, request_id)
 
     async def _upload(request: Request, request_id: str) -> Response:
         declared = declared_length(request)
@@ -103,6 +115,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             upload_file: UploadFile | None = None
             for name, value in form.multi_items():
                 if isinstance(value, str):
+                    _check_text(name, value)
                     fields[name] = value
                 elif name == "file":
                     upload_file = value
@@ -159,6 +172,21 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
         Route(UPLOAD_PATH + "/", upload, methods=["POST"]),
         Route(RESULT_PREFIX + "/{key:path}", download, methods=["GET", "HEAD"]),
     ]
+
+
+def _check_text(name: str, value: str) -> None:
+    """A form field that is not valid Unicode (a form declared in the ``unicode_escape``
+    charset can decode to a lone surrogate) is OSS's 400; the key's own rule is the store's
+    (``InvalidObjectName``)."""
+    if name == "key":
+        return
+    if not (is_text(name) and is_text(value)):
+        raise ApiError(
+            ErrorKind.INVALID_PARAMETER,
+            f"Formfield {shown(name)} is not valid UTF-8 text.",
+            field=shown(name),
+            code="InvalidArgument",
+        )
 
 
 def _entity_too_large(size: int, limit: int) -> ApiError:

@@ -34,11 +34,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import Endpoint, guarded, own_netlocs, public_base, read_json
+from videoedit_emulator.adapters import (
+    Endpoint,
+    JSONResponse,
+    guarded,
+    own_netlocs,
+    public_base,
+    read_json,
+)
 from videoedit_emulator.control import directives
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.errors import ApiError, ErrorKind

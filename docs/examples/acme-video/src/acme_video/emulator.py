@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import own_netlocs, public_base, read_json
+from videoedit_emulator.adapters import JSONResponse, own_netlocs, public_base, read_json
 from videoedit_emulator.control import directives
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.errors import ApiError, ErrorKind
