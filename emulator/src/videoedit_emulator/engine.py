@@ -18,6 +18,14 @@ wait PENDING, first come first served (wan2.1-vace-plus: 2 per second, 2 at once
 
 Ids are drawn from a generator seeded with ``config.seed``, so the same sequence of calls
 yields the same task ids, request ids and upload directories in every run.
+
+Creations never wait on one another's downloads. A creation whose inputs are on a server of
+this machine takes one of its realm's :data:`DOWNLOAD_SLOTS`; one that downloads nothing
+(an upload, a data URI, a link to a result, a URL elsewhere) takes none, so neither a slow
+server nor another realm's downloads hold it up. ``fetch_timeout`` bounds the whole of a
+creation's downloads, counted from its arrival (the wait for a slot included): past it the
+task is made FAILED with ``Failed to download …``, as the service reports an input it could
+not get, and the creation is answered.
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ import dataclasses
 import math
 import os
 import random
+import re
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -47,14 +57,21 @@ from videoedit_emulator.faults import FaultPlan
 from videoedit_emulator.journal import Journal
 from videoedit_emulator.models import ModelRegistry, default_registry
 from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
-from videoedit_emulator.sources import DownloadFailed, SourceContext, check_oss_allowed, resolve
+from videoedit_emulator.sources import (
+    DownloadFailed,
+    SourceContext,
+    check_oss_allowed,
+    needs_fetch,
+    resolve,
+)
 from videoedit_emulator.store import Store
+from videoedit_emulator.text import NOT_TEXT, invalid_at
 
 if TYPE_CHECKING:
     from videoedit_emulator.cache import RenderCache
     from videoedit_emulator.render import RenderJob, RenderResult
 
-__all__ = ["Renderer", "ResultView", "TaskEngine", "TaskView", "UsageFigures"]
+__all__ = ["DOWNLOAD_SLOTS", "Renderer", "ResultView", "TaskEngine", "TaskView", "UsageFigures"]
 
 #: Renders a job to a path; the default is :func:`videoedit_emulator.render.render`.
 Renderer = Callable[["RenderJob", Path], "RenderResult"]
@@ -64,6 +81,10 @@ _TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCE
 _ALMOST = 0.99
 #: Signed result links remembered (each a few hundred bytes); the memo restarts when full.
 _URL_MEMO = 4096
+#: Creations of one realm that may download inputs from this machine at once.
+DOWNLOAD_SLOTS = 4
+#: Threads that downloads may use in all (each realm's are bounded by its slots).
+_DOWNLOAD_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -215,6 +236,8 @@ class TaskEngine:
             max_workers=self.config.workers, thread_name_prefix="emulator-render"
         )
         self._io_limiter = anyio.CapacityLimiter(max(4, self.config.workers * 2))
+        self._download_threads = anyio.CapacityLimiter(_DOWNLOAD_THREADS)
+        self._download_slots: dict[str, anyio.Semaphore] = {}
         self._generation = 0
         self._closed = False
         self._urls: dict[tuple[str, str, int], str] = {}
@@ -249,7 +272,8 @@ class TaskEngine:
             self._reseed(self.config.seed if seed is None else seed)
         self.faults.clear()
         self.journal.clear()
-        self.store.reset()
+        self.store.reset()  # a new signing secret: links from before open nothing
+        self._urls.clear()
 
     def reseed(self, seed: int) -> None:
         """Restart the id sequences from ``seed`` (tasks already made keep their ids)."""
@@ -325,6 +349,11 @@ class TaskEngine:
 
         ``fail`` makes the task end FAILED with that (code, message) when it is due.
         """
+        arrived = time.monotonic()
+        for name, value in (("model", model), ("input", input), ("parameters", parameters)):
+            where = invalid_at(value, name)
+            if where is not None:  # stored, it would break every answer that shows it
+                raise ApiError.invalid(where, NOT_TEXT)
         if model is None or (isinstance(model, str) and not model.strip()):
             raise ApiError(
                 ErrorKind.INVALID_PARAMETER,
@@ -361,10 +390,17 @@ class TaskEngine:
             own_netlocs=own_netlocs,
             max_bytes=self.config.max_fetch_bytes,
             timeout=self.config.fetch_timeout,
+            deadline=arrived + self.config.fetch_timeout,
         )
-        resolved, download_failure = await anyio.to_thread.run_sync(
-            self._resolve_all, plan, context, limiter=self._io_limiter
-        )
+        downloads = [item for item in plan.media if needs_fetch(item, context)]
+        if downloads:
+            resolved, download_failure = await self._resolve_downloading(
+                realm, plan, context, downloads[0].field, downloads[0].url
+            )
+        else:
+            resolved, download_failure = await anyio.to_thread.run_sync(
+                self._resolve_all, plan, context, limiter=self._io_limiter
+            )
         render_plan = None
         if download_failure is None:
             render_plan = handler.prepare(plan, resolved)
@@ -456,6 +492,29 @@ class TaskEngine:
             running = max(1, min(len(self._inflight), self.config.workers))
         return max(1, default_threads() // running)
 
+    async def _resolve_downloading(
+        self, realm: str, plan: JobPlan, context: SourceContext, field: str, url: str
+    ) -> tuple[dict[str, ResolvedMedia], DownloadFailed | None]:
+        """Resolve a plan that downloads from this machine, in one of the realm's slots and
+        by the context's deadline (a creation still waiting for a slot then gives up)."""
+        assert context.deadline is not None
+        with self._lock:
+            slots = self._download_slots.setdefault(realm, anyio.Semaphore(DOWNLOAD_SLOTS))
+        with anyio.move_on_after(max(0.0, context.deadline - time.monotonic())) as waiting:
+            await slots.acquire()
+        if waiting.cancelled_caught:
+            reason = (
+                f"the {DOWNLOAD_SLOTS} downloads this account may run at once held every slot "
+                f"for {context.timeout:g} s (the emulator's fetch_timeout)"
+            )
+            return {}, DownloadFailed(field, url, reason)
+        try:
+            return await anyio.to_thread.run_sync(
+                self._resolve_all, plan, context, limiter=self._download_threads
+            )
+        finally:
+            slots.release()
+
     @staticmethod
     def _resolve_all(
         plan: JobPlan, context: SourceContext
@@ -482,7 +541,7 @@ class TaskEngine:
             result = self.renderer(plan.job, part)
             error = None
         except Exception as exc:  # the task must fail, whatever broke
-            result, error = None, f"{type(exc).__name__}: {exc}".strip()
+            result, error = None, self._no_paths(f"{type(exc).__name__}: {exc}".strip())
         with self._lock:
             stale = task.generation != self._generation or task.status is TaskStatus.CANCELED
             if not stale:
@@ -497,6 +556,12 @@ class TaskEngine:
         if stale or result is None:
             with contextlib.suppress(OSError):
                 part.unlink(missing_ok=True)
+
+    def _no_paths(self, text: str) -> str:
+        """``text`` (a render error, ffmpeg's last lines) with every path of the storage
+        directory taken out: a task's message goes to its caller, the layout of this
+        machine does not."""
+        return re.sub(re.escape(str(self.store.root)) + r"[^\s'\"]*", "<emulator storage>", text)
 
     # -- the state machine ------------------------------------------------------------------------
     def _phase(self, task: _Task, now: float) -> str:

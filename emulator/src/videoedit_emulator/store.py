@@ -12,7 +12,12 @@ It imitates the two OSS behaviours the providers' clients rely on:
   refuses an expired or altered link with OSS's own codes.
 
 Failures are :class:`~videoedit_emulator.errors.ApiError` carrying OSS codes and statuses;
-``adapters/oss.py`` renders them as OSS XML. No path ever leaves the storage directory.
+``adapters/oss.py`` renders them as OSS XML. No path ever leaves the storage directory, and
+no file in it is named by anything a caller chose: an upload is kept under the hash of its
+key, a fetched or decoded input under the hash of its bytes, neither with an extension (a
+name such as ``clip.m3u8`` would make ffmpeg read it as a playlist). :meth:`Store.reset`
+draws a new secret, so a link signed before a reset opens nothing after it, even when the
+seeded task ids come back.
 """
 
 from __future__ import annotations
@@ -65,6 +70,29 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(
         given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
     )
+
+
+def _check_key(key: str) -> None:
+    """OSS's rules for an object name that the policy's prefix does not already enforce:
+    UTF-8 text (a lone surrogate is not), and a last segment that names an object rather
+    than a folder (``.``, ``..``)."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _oss_error(
+            "InvalidObjectName",
+            "The specified object is not valid: formfield key must be UTF-8 text.",
+            400,
+            "key",
+        ) from None
+    if key.rsplit("/", 1)[-1] in (".", ".."):
+        raise _oss_error(
+            "InvalidObjectName",
+            "The specified object is not valid: formfield key must not end in a '.' or '..' "
+            "segment (that names a folder, not an object).",
+            400,
+            "key",
+        )
 
 
 def _iso(epoch: float) -> str:
@@ -130,7 +158,7 @@ class Store:
     """Uploads and results of one emulator, under ``root`` (a temporary directory by default).
 
     ``now`` is the emulator's clock; ``secret`` signs policies and links (random per store,
-    so a link from one emulator never opens another's files).
+    so a link from one emulator never opens another's files; a reset draws a new one).
     """
 
     def __init__(
@@ -158,8 +186,11 @@ class Store:
 
     # -- housekeeping -------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget every upload, result and fetched input (files included)."""
+        """Forget every upload, result and fetched input (files included), and sign with a
+        new secret from now on: the ids of a seeded emulator come back after a reset, and a
+        link to an old task must not open the new task of the same id."""
         with self._lock:
+            self._secret = secrets.token_bytes(32)
             self._policies.clear()
             self._objects.clear()
             for sub in ("uploads", "results", "inputs"):
@@ -221,6 +252,7 @@ class Store:
             raise _oss_error(
                 "InvalidArgument", "Formfield key is required (the object key).", 400, "key"
             )
+        _check_key(key)
         if not policy_b64:
             raise _oss_error(
                 "AccessDenied", "Formfield policy is required for a signed upload.", 403, "policy"
@@ -279,10 +311,7 @@ class Store:
                     409,
                     "key",
                 )
-        leaf = _UNSAFE.sub("_", key.rsplit("/", 1)[-1])[-120:] or "upload.bin"
-        folder = self._inside(self.root / "uploads" / hashlib.sha256(key.encode()).hexdigest()[:32])
-        folder.mkdir(parents=True, exist_ok=True)
-        path = self._inside(folder / leaf)
+        path = self._inside(self.root / "uploads" / hashlib.sha256(key.encode()).hexdigest())
         with open(path, "wb") as sink:
             shutil.copyfileobj(file, sink)
         stored = StoredObject(
@@ -356,10 +385,10 @@ class Store:
             return list(self._objects.values())
 
     # -- inputs fetched or decoded --------------------------------------------------------------
-    def input_path(self, digest: str, suffix: str) -> Path:
-        """Where a fetched or decoded input with this content digest is kept."""
-        name = _UNSAFE.sub("", digest)[:64] + _UNSAFE.sub("", suffix)[:8]
-        return self._inside(self.root / "inputs" / name)
+    def input_path(self, digest: str) -> Path:
+        """Where a fetched or decoded input with this content digest is kept (no extension:
+        the name must mean nothing to ffmpeg)."""
+        return self._inside(self.root / "inputs" / _UNSAFE.sub("", digest)[:64])
 
     # -- results ------------------------------------------------------------------------------
     def result_path(self, key: str) -> Path:
