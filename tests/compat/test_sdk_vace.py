@@ -145,14 +145,14 @@ def test_the_sdks_beijing_users_name_the_wanx_id(
     assert response.output.task_status == "SUCCEEDED"
 
 
-def test_the_sdk_sees_the_other_regions_id_refused(
+def test_the_sdk_sees_beijings_wanx_id_refused_in_singapore(
     dashscope_sdk: Any, loopback_files: Any, vace_media: dict[str, Path]
 ) -> None:
-    dashscope_sdk.use("dashscope-beijing")
+    dashscope_sdk.use("dashscope-singapore")
     kwargs = calls(vace_media, loopback_files)["video_outpainting"]
     # async_call: call() turns a refused creation into the SDK's own InvalidTask exception
     response = VideoSynthesis.async_call(
-        model=SINGAPORE_MODEL, api_key=dashscope_sdk.api_key, **kwargs
+        model="wanx2.1-vace-plus", api_key=dashscope_sdk.api_key, **kwargs
     )
     assert response.status_code == 400
     assert response.code == "InvalidParameter"

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from videoedit_emulator.render import OutputInfo, probe_output
 from videoedit_emulator.server import EmulatorServer
 
 MODEL = "wan2.7-videoedit"
@@ -154,3 +155,17 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     body = response.json()
     assert set(body) == {"request_id", "code", "message"}, body
     return response.status_code, body["code"], body["message"]
+
+
+def rendered(
+    wire: DashScopeWire, body: dict[str, Any], tmp_path: Path, name: str = "out.mp4"
+) -> tuple[OutputInfo, httpx.Response]:
+    """Create ``body`` (with the oss:// resolve header), let it finish, download its MP4 the
+    way any client would and probe it."""
+    body_json = wire.finished(wire.submit(body, headers=OSS))
+    assert body_json["output"]["task_status"] == "SUCCEEDED", body_json
+    response = wire.http.get(body_json["output"]["video_url"])
+    assert response.status_code == 200
+    path = tmp_path / name
+    path.write_bytes(response.content)
+    return probe_output(path), response

@@ -6,7 +6,12 @@ mode did (a magenta mask, a slate outpainted border, black edges of a flat frame
 
 from __future__ import annotations
 
+import base64
+import math
+import struct
 import subprocess
+import zlib
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +55,15 @@ def flat_clip(
     height: int = 240,
     audio: bool = False,
     then: str | None = None,
+    sound: str = "sine",
 ) -> Path:
-    """A one-colour H.264 clip at 30 fps (``then``: a second one as long), optionally with a tone."""
+    """A one-colour H.264 clip at 30 fps (``then``: a second one as long), optionally with an
+    audio track (``sound``: its lavfi source, a tone by default; ``anullsrc`` is silence)."""
     size = f"{width}x{height}"
     graph = f"color=c={color}:s={size}:r=30:d={seconds}"
     if then is not None:
         graph += f"[a];color=c={then}:s={size}:r=30:d={seconds}[b];[a][b]concat=n=2:v=1"
-    args = ["-f", "lavfi", "-t", str(seconds), "-i", "sine"] if audio else []
+    args = ["-f", "lavfi", "-t", str(seconds), "-i", sound] if audio else []
     args += ["-filter_complex", f"{graph},format=yuv420p[v]", "-map", "[v]"]
     args += ["-map", "0:a", "-c:a", "aac"] if audio else []
     ffmpeg(*args, "-c:v", "libx264", str(path))
@@ -93,3 +100,26 @@ def frame(path: Path, index: int, width: int, height: int) -> Frame:
 
 def close(actual: tuple[int, int, int], expected: tuple[int, int, int], tol: int = 24) -> bool:
     return all(abs(a - e) <= tol for a, e in zip(actual, expected, strict=True))
+
+
+def loudness(path: Path) -> float:
+    """The RMS level of a file's first audio track, as a fraction of full scale (0: silence)."""
+    argv = [ffmpeg_path(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path)]
+    argv += ["-map", "0:a:0", "-ac", "1", "-ar", "8000", "-f", "s16le", "-"]
+    samples = array("h", subprocess.run(argv, check=True, capture_output=True).stdout)
+    assert samples, f"no audio decoded from {path}"
+    return math.sqrt(sum(x * x for x in samples) / len(samples)) / 32768
+
+
+def tiny_png_uri(width: int = 16, height: int = 16) -> str:
+    """A one-colour PNG as a ``data:`` URI, built in memory (no ffmpeg, nothing to fetch)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = (b"\x00" + b"\xe0\x60\x20" * width) * height
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+    png += chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png).decode()

@@ -134,12 +134,16 @@ def test_unknown_model_is_model_not_exist(wire: DashScopeWire) -> None:
     assert "'wan9-videoedit'" in message
 
 
-def test_a_model_of_the_other_region_does_not_exist_here(wire: DashScopeWire) -> None:
-    body = {"model": "wan2.1-vace-plus", "input": {"function": "image_reference"}, "parameters": {}}
-    status, code, message = error_of(wire.create(body))
+def test_a_model_of_the_other_region_does_not_exist_here(sg_wire: DashScopeWire) -> None:
+    body = {
+        "model": "wanx2.1-vace-plus",
+        "input": {"function": "image_reference"},
+        "parameters": {},
+    }
+    status, code, message = error_of(sg_wire.create(body))
     assert (status, code) == (400, "InvalidParameter")
     assert message.startswith("Model not exist.")
-    assert "region beijing" in message
+    assert "region singapore" in message
 
 
 def test_missing_input_is_bad_request_empty_input(wire: DashScopeWire) -> None:

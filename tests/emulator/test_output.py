@@ -1,31 +1,18 @@
-"""The stand-in MP4 itself: size from resolution × ratio, length, frame rate, codec, audio.
+"""The stand-in MP4 itself: size from resolution × ratio, length, frame rate, codec.
 
 Each test downloads the result link the way any client would and reads the file with ffmpeg.
+What the seeds say of audio, length and the omitted ratio: ``test_seed_fidelity.py``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from emulator_wire import OSS, DashScopeWire, wan27_body
+from emulator_wire import DashScopeWire, rendered, wan27_body
 
-from videoedit_emulator.models.wan27 import OUTPUT_SIZES, closest_ratio
-from videoedit_emulator.render import OutputInfo, probe_output
-
-
-def rendered(
-    wire: DashScopeWire, body: dict[str, Any], tmp_path: Path
-) -> tuple[OutputInfo, httpx.Response]:
-    body_json = wire.finished(wire.submit(body, headers=OSS))
-    assert body_json["output"]["task_status"] == "SUCCEEDED", body_json
-    response = wire.http.get(body_json["output"]["video_url"])
-    assert response.status_code == 200
-    path = tmp_path / "out.mp4"
-    path.write_bytes(response.content)
-    return probe_output(path), response
+from videoedit_emulator.models.wan27 import OUTPUT_SIZES, size_for_input
 
 
 def test_the_output_is_h264_yuv420p_30fps_faststart(wire: DashScopeWire, tmp_path: Path) -> None:
@@ -65,36 +52,6 @@ def test_duration_0_keeps_the_inputs_length(
     assert (info.frames, info.duration) == (60, 2.0)
 
 
-@pytest.mark.parametrize(("audio_setting", "has_audio"), [("origin", True), ("auto", True)])
-def test_audio_settings_on_an_input_with_audio(
-    wire: DashScopeWire,
-    emulator_sample_clip: Path,
-    tmp_path: Path,
-    audio_setting: str,
-    has_audio: bool,
-) -> None:
-    url = wire.upload(emulator_sample_clip)
-    info, _ = rendered(wire, wan27_body(url, audio_setting=audio_setting), tmp_path)
-    assert info.has_audio is has_audio
-    assert info.audio_codec == "aac"
-
-
-def test_origin_audio_of_a_silent_input_is_no_audio(
-    wire: DashScopeWire, portrait_clip: Path, tmp_path: Path
-) -> None:
-    url = wire.upload(portrait_clip)
-    info, _ = rendered(wire, wan27_body(url, audio_setting="origin"), tmp_path)
-    assert info.has_audio is False
-
-
-def test_auto_audio_of_a_silent_input_is_the_stand_in_tone(
-    wire: DashScopeWire, portrait_clip: Path, tmp_path: Path
-) -> None:
-    url = wire.upload(portrait_clip)
-    info, _ = rendered(wire, wan27_body(url, audio_setting="auto"), tmp_path)
-    assert info.has_audio is True
-
-
 def test_the_link_serves_byte_ranges(wire: DashScopeWire) -> None:
     url = wire.finished(wire.submit())["output"]["video_url"]
     whole = wire.http.get(url).content
@@ -120,20 +77,37 @@ def test_a_link_without_its_signature_is_refused(wire: DashScopeWire) -> None:
 
 
 @pytest.mark.parametrize(
-    ("size", "ratio"),
+    ("size", "resolution", "output"),
     [
-        ((1920, 1080), "16:9"),
-        ((640, 360), "16:9"),
-        ((360, 640), "9:16"),
-        ((1000, 1000), "1:1"),
-        ((1200, 900), "4:3"),
-        ((300, 400), "3:4"),
-        ((2000, 1000), "16:9"),  # 2:1 is nearest to 16:9
-        ((1100, 1000), "1:1"),  # 1.1 is nearer 1:1 than 4:3 on a log scale
-        ((240, 1920), "9:16"),
+        ((1920, 1080), "720P", (1280, 720)),  # a listed ratio: the table's size
+        ((640, 360), "1080P", (1920, 1080)),
+        ((360, 640), "720P", (720, 1280)),
+        ((1000, 1000), "720P", (960, 960)),
+        ((1200, 900), "1080P", (1648, 1248)),
+        ((300, 400), "720P", (832, 1104)),
+        ((2000, 1000), "720P", (1356, 678)),  # 2:1 stays 2:1, at the tier's pixel area
+        ((2000, 1000), "1080P", (2036, 1018)),
+        ((1000, 2000), "720P", (678, 1356)),
+        ((1100, 1000), "720P", (1008, 916)),
+        ((1920, 240), "1080P", (4080, 510)),  # 8:1, the widest input taken
+        ((240, 1920), "720P", (340, 2720)),
     ],
 )
-def test_ratio_omitted_picks_the_table_ratio_nearest_the_inputs(
-    size: tuple[int, int], ratio: str
+def test_ratio_omitted_keeps_the_inputs_own_ratio(
+    size: tuple[int, int], resolution: str, output: tuple[int, int]
 ) -> None:
-    assert closest_ratio(*size) == ratio
+    assert size_for_input(*size, resolution) == output
+
+
+def test_every_own_ratio_size_is_even_within_bounds_and_keeps_the_ratio() -> None:
+    """Over a grid of every accepted input shape (sides 240-4096, 1:8 to 8:1), both tiers."""
+    for resolution in ("720P", "1080P"):
+        for w in range(240, 4097, 37):
+            for h in range(240, 4097, 41):
+                if w > 8 * h or h > 8 * w:
+                    continue
+                width, height = size_for_input(w, h, resolution)
+                assert (width % 2, height % 2) == (0, 0), (w, h, resolution)
+                assert min(width, height) >= 240, (w, h, resolution)
+                assert max(width, height) <= 4096, (w, h, resolution)
+                assert abs(width / height - w / h) < 0.01 * (w / h), (w, h, width, height)

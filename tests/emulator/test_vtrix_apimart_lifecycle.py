@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from render_media import flat_clip
 
 import videoedit
 from videoedit import EventKind, TaskStatus, VideoEdit
@@ -128,6 +129,24 @@ def test_ratio_left_out_follows_the_input_clip(
     info = probe_output(tmp_path / "o.mp4")
     assert (info.width, info.height, info.duration, info.has_audio) == (1280, 720, 2.0, True)
     assert task.result is not None
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_gateways_follow_the_seeds_on_ratio_length_and_sound(
+    emulator_client: ClientFactory, bucket: Bucket, tmp_path: Path, provider: str
+) -> None:
+    """A silent 2:1 clip of 3.5 s, no ratio, duration 0: a silent 2:1 output of 3 whole
+    seconds, and the gateway reports the 3 s it produced."""
+    clip = flat_clip(tmp_path / "in.mp4", "navy", 3.5, width=480, height=240)
+    url = bucket.put(f"in/wide-{provider}.mp4", clip.read_bytes())
+    client = emulator_client(provider)
+    task = client.edit(VideoEdit(video=url, resolution="720P"), tmp_path / "o.mp4")
+
+    info = probe_output(tmp_path / "o.mp4")
+    assert (info.width, info.height, info.frames, info.has_audio) == (1356, 678, 90, False)
+    assert task.result is not None
+    if provider == "vtrix":  # APIMart's answer gives no length
+        assert task.result.duration == 3.0
 
 
 @pytest.mark.parametrize(

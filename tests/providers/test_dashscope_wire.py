@@ -184,7 +184,7 @@ def test_workspace_id_is_a_singapore_option_only(host: PluginHost) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         provider(host, DashScopeBeijing, workspace_id="ws1")
     assert caught.value.field == "options.workspace_id"
-    assert "known: workspace" in str(caught.value)
+    assert "known: vace_model, workspace)" in str(caught.value)
 
 
 # -- the other task calls -----------------------------------------------------------------------

@@ -108,10 +108,15 @@ def make_host(*, vace: bool = True) -> PluginHost:
     return host
 
 
-def provider(cls: type[DashScopeProvider], host: PluginHost | None = None) -> DashScopeProvider:
+def provider(
+    cls: type[DashScopeProvider], host: PluginHost | None = None, **options: Any
+) -> DashScopeProvider:
     return cls(
         ProviderConfig(
-            base_url=cls.default_base_url, api_key=ApiKey("sk-test"), plugins=host or make_host()
+            base_url=cls.default_base_url,
+            api_key=ApiKey("sk-test"),
+            plugins=host or make_host(),
+            options=options,
         )
     )
 
@@ -261,6 +266,42 @@ def test_the_requests_own_spelling_of_the_model_does_not_override_the_region() -
     assert wire(DashScopeBeijing, request)["model"] == "wanx2.1-vace-plus"
 
 
+@pytest.mark.parametrize("function", sorted(DOCUMENTED))
+def test_the_vace_model_option_sends_the_documented_examples_to_beijing_verbatim(
+    function: str,
+) -> None:
+    """Seed 004 sends wan2.1-vace-plus to the Beijing host: the option reproduces its bodies."""
+    beijing = provider(DashScopeBeijing, vace_model="wan2.1-vace-plus")
+    sent = beijing.build_create(parse_vace_request(DOCUMENTED[function]))
+    assert str(sent.url) == "https://dashscope.aliyuncs.com/api/v1" + CREATE_PATH
+    assert json.loads(sent.content) == DOCUMENTED[function]
+
+
+@pytest.mark.parametrize(("cls", "model"), [*REGIONS, (DashScopeSingapore, "wanx2.1-vace-plus")])
+def test_the_vace_model_option_is_sent_in_either_region(
+    cls: type[DashScopeProvider], model: str
+) -> None:
+    sent = provider(cls, vace_model=model).build_create(
+        VideoOutpainting(video_url="https://x/in.mp4")
+    )
+    assert json.loads(sent.content)["model"] == model
+
+
+@pytest.mark.parametrize("bad", ["wan2.1-vace", "WAN2.1-VACE-PLUS", "", 21, ["wan2.1-vace-plus"]])
+def test_a_vace_model_option_that_is_neither_spelling_is_refused_naming_it(bad: object) -> None:
+    beijing = provider(DashScopeBeijing, vace_model=bad)
+    with pytest.raises(InvalidRequestError) as exc:
+        beijing.build_create(VideoOutpainting(video_url="https://x.test/in.mp4"))
+    assert exc.value.field == "options.vace_model"
+    assert "'wan2.1-vace-plus' or 'wanx2.1-vace-plus'" in str(exc.value)
+
+
+def test_the_vace_model_option_leaves_wan27_edits_alone() -> None:
+    beijing = provider(DashScopeBeijing, vace_model="wan2.1-vace-plus")
+    sent = beijing.build_create(videoedit.VideoEdit(video="https://x.test/in.mp4"))
+    assert json.loads(sent.content)["model"] == "wan2.7-videoedit"
+
+
 @pytest.mark.parametrize("region", [None, "virginia"])
 def test_an_unknown_region_gets_the_international_model_id(region: str | None) -> None:
     body = dashscope_body(VideoOutpainting(video_url="https://x.test/in.mp4"), region)
@@ -388,11 +429,18 @@ def test_vtrix_without_a_vace_model_id_refuses_locally_naming_the_model() -> Non
     assert "wan2.1-vace-plus" in str(exc.value)
 
 
-@pytest.mark.parametrize(("cls", "model"), REGIONS)
-def test_local_files_are_uploaded_for_the_regions_model_id(
-    cls: type[DashScopeProvider], model: str, tmp_path: Any
+@pytest.mark.parametrize(
+    ("cls", "model", "options"),
+    [
+        *((cls, model, {}) for cls, model in REGIONS),
+        (DashScopeBeijing, "wan2.1-vace-plus", {"vace_model": "wan2.1-vace-plus"}),
+    ],
+)
+def test_local_files_are_uploaded_for_the_model_id_sent(
+    cls: type[DashScopeProvider], model: str, options: dict[str, str], tmp_path: Any
 ) -> None:
-    """An upload serves only the model it was made for: Beijing's id is wanx2.1-vace-plus."""
+    """An upload serves only the model it was made for: Beijing's default is wanx2.1-vace-plus,
+    and the ``vace_model`` option moves the upload with the create call."""
     frame = tmp_path / "first.png"
     frame.write_bytes(b"\x89PNG\r\n\x1a\n")
     seen: list[httpx.Request] = []
@@ -413,7 +461,11 @@ def test_local_files_are_uploaded_for_the_regions_model_id(
         return httpx.Response(200, json={"output": {"task_id": "t", "task_status": "PENDING"}})
 
     client = Client(
-        cls.id, api_key="sk-test", plugins=make_host(), transport=httpx.MockTransport(service)
+        cls.id,
+        api_key="sk-test",
+        plugins=make_host(),
+        transport=httpx.MockTransport(service),
+        options=options,
     )
     with client:
         client.submit(VideoExtension(prompt="on", first_frame_url=frame))

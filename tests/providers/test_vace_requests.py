@@ -19,6 +19,7 @@ from videoedit_vace import (
     VideoExtension,
     VideoOutpainting,
     VideoRepainting,
+    dashscope_body,
     parse_vace_request,
 )
 
@@ -292,11 +293,15 @@ def test_expand_ratio_is_from_zero_to_one(ratio: float) -> None:
     assert exc.value.field == "expand_ratio"
 
 
-def test_expand_ratio_only_goes_with_tracking() -> None:
-    with pytest.raises(InvalidRequestError) as exc:
-        MaskedVideoEdit(video_url=VIDEO, mask_image_url=MASK, mask_type="fixed", expand_ratio=0.2)
-    assert exc.value.field == "expand_ratio"
-    assert "tracking" in (exc.value.rule or "")
+def test_expand_ratio_with_a_fixed_mask_is_taken_and_sent() -> None:
+    """Seed 004: expand_ratio "only takes effect" with tracking; with fixed it is not refused."""
+    request = MaskedVideoEdit(
+        video_url=VIDEO, mask_image_url=MASK, mask_type="fixed", expand_ratio=0.2
+    )
+    assert dashscope_body(request, "singapore")["parameters"] == {
+        "mask_type": "fixed",
+        "expand_ratio": 0.2,
+    }
 
 
 def test_expand_ratio_with_the_default_mask_type_is_fine() -> None:
@@ -482,7 +487,7 @@ def test_parse_reads_a_dashscope_body_and_names_its_blocks() -> None:
     body = {
         "model": "wan2.1-vace-plus",
         "input": {"function": "video_edit", "video_url": VIDEO, "mask_image_url": MASK},
-        "parameters": {"mask_type": "fixed", "expand_ratio": 0.1},
+        "parameters": {"mask_type": "fixed", "expand_ratio": 1.1},
     }
     with pytest.raises(InvalidRequestError) as exc:
         parse_vace_request(body)

@@ -14,7 +14,10 @@ translate words, times and numbers into their provider's JSON.
 
 A model handler may declare quotas (a ``limits`` attribute, see :class:`Quotas`): creations
 beyond its rate are refused with ``Throttling.RateQuota``, and tasks beyond its concurrency
-wait PENDING, first come first served (wan2.1-vace-plus: 2 per second, 2 at once).
+wait PENDING, first come first served (wan2.1-vace-plus: 2 per second, 2 at once). A slot
+frees the instant its task ends, on that task's own schedule, whoever polls what
+(``slots.py``); every access to the engine brings the queue up to date, and since the answer
+depends only on the tasks' own instants, reading (the control plane included) changes nothing.
 
 Ids are drawn from a generator seeded with ``config.seed``, so the same sequence of calls
 yields the same task ids, request ids and upload directories in every run.
@@ -57,6 +60,7 @@ from videoedit_emulator.faults import FaultPlan
 from videoedit_emulator.journal import Journal
 from videoedit_emulator.models import ModelRegistry, default_registry
 from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
+from videoedit_emulator.slots import Span, next_start
 from videoedit_emulator.sources import (
     DownloadFailed,
     SourceContext,
@@ -152,7 +156,7 @@ class Quotas(Protocol):
     ``submissions_per_second``: task creations beyond it within one second (per realm and
     model family) are answered 429 ``Throttling.RateQuota`` with a ``Retry-After``.
     ``concurrent``: tasks beyond it wait PENDING, first come first served, until one ends;
-    a task's progression starts when it leaves that queue. ``None`` lifts a limit.
+    a task's progression starts the instant it leaves that queue. ``None`` lifts a limit.
     """
 
     @property
@@ -192,6 +196,10 @@ class _Task:
     concurrent: int | None = None
     #: Set while the task waits for a slot under ``concurrent``.
     queued: bool = False
+    #: When it took its slot (``None`` while queued): when its processing began.
+    slot_at: float | None = None
+    #: ``polls=N`` progression: when the N-th status query came (the task is due from then).
+    polled_due_at: float | None = None
     #: The view of an ended task, built once: nothing about it changes any more, and polls
     #: of finished tasks are the commonest query there is.
     final: TaskView | None = None
@@ -232,6 +240,8 @@ class TaskEngine:
         self._lock = threading.RLock()
         self._tasks: dict[str, _Task] = {}
         self._submissions: dict[tuple[str, str], deque[float]] = {}
+        #: Per quota group, the tasks waiting for a slot, oldest first.
+        self._waiting: dict[tuple[str, str], deque[_Task]] = {}
         self._pool = ThreadPoolExecutor(
             max_workers=self.config.workers, thread_name_prefix="emulator-render"
         )
@@ -267,6 +277,7 @@ class TaskEngine:
                     task.future.cancel()
             self._tasks.clear()
             self._submissions.clear()
+            self._waiting.clear()
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)
@@ -429,8 +440,12 @@ class TaskEngine:
                 concurrent=None if limits is None else limits.concurrent,
             )
             self._tasks[task.task_id] = task
-            # Under a concurrency limit, a task that finds every slot taken joins the queue.
-            task.queued = task.concurrent is not None and not self._has_slot(task)
+            if task.concurrent is None:
+                task.slot_at = now
+            else:  # it joins the queue, and leaves it at once if a slot is free
+                task.queued = True
+                self._waiting.setdefault(group, deque()).append(task)
+                self._schedule(group, now)
             if render_plan is not None and fail is None:
                 future = self._pool.submit(self._render, task, render_plan)
                 task.future = future
@@ -453,25 +468,35 @@ class TaskEngine:
             )
         window.append(now)
 
-    def _has_slot(self, task: _Task) -> bool:
-        """Whether a queued task may start: fewer than ``concurrent`` tasks of its group run,
-        counting the older ones still queued ahead of it (first come, first served)."""
-        if task.concurrent is None:
-            return True
-        busy, older = 0, True
-        for other in self._tasks.values():  # insertion order: oldest first
-            if other is task:
-                older = False
-                continue
-            if other.group != task.group:
-                continue
-            if other.scheduled_at is not None:
-                self._advance(other, poll=False)  # started: has it ended meanwhile?
-            elif not older:
-                continue  # queued behind this task
-            if other.status not in _TERMINAL:
-                busy += 1  # running, or ahead of this task in the queue
-        return busy < task.concurrent
+    def _schedule(self, group: tuple[str, str], now: float) -> None:
+        """Give the slots that freed up to ``now`` to the group's waiting tasks, in order, each
+        at the instant its slot freed (see ``slots.py``): its progression counts from there."""
+        waiting = self._waiting.get(group)
+        if not waiting:
+            return
+        spans = [
+            Span(t.slot_at, self._end_time(t))
+            for t in self._tasks.values()
+            if t.group == group and t.slot_at is not None
+        ]
+        not_before = max((s.start for s in spans), default=-math.inf)
+        while waiting:
+            task = waiting[0]
+            assert task.concurrent is not None
+            start = next_start(
+                spans,
+                arrival=task.submitted_at,
+                limit=task.concurrent,
+                now=now,
+                not_before=not_before,
+            )
+            if start is None:
+                return
+            waiting.popleft()
+            task.queued = False
+            task.slot_at = task.base_time = not_before = start
+            task.polls = 0
+            spans.append(Span(start, self._end_time(task)))
 
     def _render_with_cache(self, job: RenderJob, out_path: Path) -> RenderResult:
         from videoedit_emulator.render import render
@@ -587,43 +612,70 @@ class TaskEngine:
             return min(1.0, max(0.0, (now - task.base_time) / prog.seconds))
         return 0.5
 
+    def _due_time(self, task: _Task) -> float | None:
+        """When the task's progression reaches its end (``None``: not yet known)."""
+        prog = task.progression
+        if prog.mode == "immediate":
+            return task.base_time
+        if prog.mode == "seconds":
+            return task.base_time + prog.seconds
+        return task.polled_due_at
+
+    def _end_time(self, task: _Task) -> float | None:
+        """When a task that holds a slot ends, as soon as that can be known: when it is due,
+        or when its MP4 is written if that is later. ``None`` while it cannot be known yet."""
+        if task.status in _TERMINAL:
+            return task.ended_at
+        if task.queued:
+            return None
+        due = self._due_time(task)
+        if due is None:
+            return None
+        if task.failure is not None:
+            return due
+        if task.rendered_at is None:
+            return None
+        return max(due, task.rendered_at)
+
     def _advance(self, task: _Task, *, poll: bool) -> None:
-        """Bring a task's status up to date (under the lock); ``poll`` counts a status query."""
+        """Bring a task's status up to date (under the lock); ``poll`` counts a status query.
+
+        Idempotent in time: what it sets depends on the clock and the task's own instants
+        (and on the status queries counted), never on when or how often it runs.
+        """
         if task.status in _TERMINAL:
             return
         now = self.clock.now()
-        if poll:
-            task.polls += 1
-        phase = self._phase(task, now)
-        if phase != "pending" and task.scheduled_at is None and task.concurrent is not None:
-            if not self._has_slot(task):
-                task.queued = True
-                phase = "pending"
-            elif task.queued:  # its turn came: processing starts now
-                task.queued = False
-                task.base_time, task.polls = now, 0
-                phase = self._phase(task, now)
-        if phase == "pending":
+        if task.concurrent is not None:
+            self._schedule(task.group, now)
+        if task.queued:  # its processing has not begun: queries made now do not count
             task.status = TaskStatus.PENDING
             task.progress = 0.0
             return
         prog = task.progression
+        if poll:
+            task.polls += 1
+            if prog.mode == "polls" and task.polls >= prog.polls and task.polled_due_at is None:
+                task.polled_due_at = now
+        phase = self._phase(task, now)
+        if phase == "pending":
+            task.status = TaskStatus.PENDING
+            task.progress = 0.0
+            return
         if task.scheduled_at is None:
-            # When it left the queue: by the schedule where there is one, else when seen to.
+            # When it left PENDING: by the schedule where there is one, else when seen to.
             task.scheduled_at = {
                 "immediate": task.base_time,
                 "seconds": task.base_time + prog.seconds / 2,
             }.get(prog.mode, now)
         task.progress = min(_ALMOST, max(task.progress, self._fraction(task, now)))
-        if phase == "running":
-            task.status = TaskStatus.RUNNING
+        end = self._end_time(task) if phase == "due" else None
+        if end is None or end > now:
+            task.status = TaskStatus.RUNNING  # not due yet, or due with its MP4 still rendering
             return
-        due_at = {"immediate": task.base_time, "seconds": task.base_time + prog.seconds}.get(
-            prog.mode, now
-        )
+        task.ended_at = end
         if task.failure is not None:
             task.status = TaskStatus.FAILED
-            task.ended_at = max(due_at, task.scheduled_at)
             _cancel(task)
         elif task.render_error is not None:
             task.status = TaskStatus.FAILED
@@ -631,14 +683,9 @@ class TaskEngine:
                 "InternalError",
                 f"The emulator failed to render the stand-in video: {task.render_error}",
             )
-            task.ended_at = max(due_at, task.rendered_at or now)
-        elif task.rendered is not None:
+        else:
             task.status = TaskStatus.SUCCEEDED
             task.progress = 1.0
-            task.ended_at = max(due_at, task.rendered_at or now)
-        else:
-            task.status = TaskStatus.RUNNING
-            task.progress = _ALMOST if task.progress >= _ALMOST else task.progress
 
     def _expired(self, task: _Task) -> bool:
         return self.clock.now() >= task.submitted_at + self.config.task_ttl
@@ -654,6 +701,7 @@ class TaskEngine:
 
     def _forget(self, task: _Task) -> None:
         self._tasks.pop(task.task_id, None)
+        self._unqueue(task)
         _cancel(task)
         self.store.remove_result(f"{task.task_id}.mp4")
 
@@ -687,8 +735,16 @@ class TaskEngine:
                 )
             task.status = TaskStatus.CANCELED
             task.ended_at = self.clock.now()
+            self._unqueue(task)
             _cancel(task)
             return self._view(task)
+
+    def _unqueue(self, task: _Task) -> None:
+        """Take a task out of its group's queue (it is canceled or forgotten)."""
+        waiting = self._waiting.get(task.group)
+        if task.queued and waiting:
+            # By identity: tasks are dataclasses, and == would compare every field.
+            self._waiting[task.group] = deque(t for t in waiting if t is not task)
 
     def list_tasks(
         self,
@@ -735,6 +791,7 @@ class TaskEngine:
             task = self._require_live(task_id)
             task.progression = prog
             task.polls = 0
+            task.polled_due_at = None
             task.base_time = self.clock.now()
             return self._view(task)
 

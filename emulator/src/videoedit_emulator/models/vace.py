@@ -1,4 +1,4 @@
-"""Server-side rules of ``wan2.1-vace-plus`` (``wanx2.1-vace-plus`` in Beijing), API-FACTS §3.
+"""Server-side rules of ``wan2.1-vace-plus`` (also ``wanx2.1-vace-plus`` in Beijing), API-FACTS §3.
 
 Independent of the client's request models on purpose (see ``models/base.py``): this is the
 service's side of the contract, written from the documentation, so a client that builds a
@@ -12,8 +12,10 @@ frame within the video) by :meth:`VacePlus.prepare`, once the media are here.
 
 What the real service does and this handler copies:
 
-- each id exists in one region only (``models``); the registry answers the other region's id
-  with 400 ``InvalidParameter`` "Model not exist.";
+- Beijing answers to both spellings (seed 004's five curl examples send ``wan2.1-vace-plus``
+  to the Beijing host, seed 003 names ``wanx2.1-vace-plus`` there), Singapore to
+  ``wan2.1-vace-plus`` only (``models``); a task reports the id it was sent, and the registry
+  answers ``wanx2.1-vace-plus`` in Singapore with 400 ``InvalidParameter`` "Model not exist.";
 - ``obj_or_bg`` is read from ``parameters`` or from ``input`` (the official SDK's
   ``extra_input`` puts it there); the SDK's own ``input.extend_prompt`` is tolerated;
 - more than 3 reference images: only the first 3 are used (documented);
@@ -244,7 +246,7 @@ class VacePlus:
 
     models: Mapping[str, frozenset[str] | None] = {
         MODEL_BEIJING: frozenset({"beijing"}),
-        MODEL_SINGAPORE: frozenset({"singapore"}),
+        MODEL_SINGAPORE: frozenset({"beijing", "singapore"}),
     }
 
     def __init__(
@@ -412,14 +414,16 @@ class VacePlus:
                 "parameters.mask_type", f"must be tracking or fixed, got {mask_type!r}"
             )
         mask_type = mask_type or "tracking"
-        if parameters.get("expand_ratio") is not None and mask_type != "tracking":
-            raise ApiError.invalid(
-                "parameters.expand_ratio", "applies only with parameters.mask_type tracking"
-            )
         expand = _number("parameters.expand_ratio", parameters.get("expand_ratio"), 0.0, 1.0, 0.05)
         images, notes = self._images(
             input, required=False, most=MAX_REFERENCE_IMAGES, ignore_extra=True
         )
+        if parameters.get("expand_ratio") is not None and mask_type != "tracking":
+            # Seed 004: it "only takes effect" with tracking; sent with fixed, it is taken.
+            notes.append(
+                "parameters.expand_ratio takes effect only with mask_type tracking: "
+                "ignored with fixed"
+            )
         params = {
             "mask_frame_id": frame or 1,
             "mask_type": mask_type,

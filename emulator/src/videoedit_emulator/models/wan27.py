@@ -5,6 +5,17 @@ rules (types, lengths, counts, enums, ranges) are checked by :meth:`Wan27VideoEd
 rules about the input video's content (container, 2–10 s, sides, aspect, size, and
 ``duration`` not beyond its length) by :meth:`Wan27VideoEdit.prepare`, when the file is here.
 
+What the output follows (seed 003's output table, seeds 001 and 004's ``ratio`` row):
+
+- **size**: ``resolution`` × ``ratio`` from :data:`OUTPUT_SIZES`; with ``ratio`` omitted, the
+  input's own aspect ratio (:func:`size_for_input`), not the nearest listed ratio;
+- **length**: a whole number of seconds in [2, 10]: ``duration`` when given, else the input's
+  length rounded down (:func:`whole_seconds`);
+- **audio** follows the input: a silent input gives a silent output whatever
+  ``audio_setting``; an input with sound keeps a track (``origin``: its own; ``auto``: the
+  stand-in's tone, standing for the sound the model makes). An input the emulator does not
+  fetch is a test pattern taken as having sound: both settings give the tone.
+
 Deliberate strictness: a key the model does not document is refused (400) instead of being
 ignored as the real service may do, so that a misspelled parameter in a client shows up in
 tests. The official SDK's own extras (``input.extend_prompt``, ``input.function``) pass.
@@ -37,8 +48,10 @@ __all__ = [
     "OUTPUT_SIZES",
     "PATTERN_SECONDS",
     "RATIOS",
+    "TIER_AREAS",
     "Wan27VideoEdit",
-    "closest_ratio",
+    "size_for_input",
+    "whole_seconds",
 ]
 
 MODEL_ID = "wan2.7-videoedit"
@@ -48,6 +61,7 @@ MAX_NEGATIVE_PROMPT = 500
 MAX_REFERENCE_IMAGES = 4
 MAX_VIDEO_BYTES = 100 * 1024 * 1024
 MIN_SECONDS, MAX_SECONDS = 2.0, 10.0
+MIN_SIDE, MAX_SIDE = 240, 4096
 #: ffmpeg reports lengths to the centisecond and containers round; allow this much slack.
 SLACK = 0.05
 #: Length of the test pattern that stands in for a video the emulator does not fetch.
@@ -61,7 +75,8 @@ RATIOS: dict[str, tuple[int, int]] = {
     "4:3": (4, 3),
     "3:4": (3, 4),
 }
-#: Output width × height per resolution and ratio (the documented table).
+#: Output width × height per resolution and ratio. *Unconfirmed*: no seed prints this table
+#: (only the 720P/1080P tiers); this is the emulator's choice, set here and only here.
 OUTPUT_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("720P", "16:9"): (1280, 720),
     ("720P", "9:16"): (720, 1280),
@@ -89,11 +104,37 @@ _IMAGE_MAGIC = (
 )
 
 
-def closest_ratio(width: int, height: int) -> str:
-    """The documented ratio nearest to ``width:height`` (compared on a log scale, so that
-    2:1 is as far from 1:1 as 1:2 is); ties go to the earlier of 16:9, 9:16, 1:1, 4:3, 3:4."""
-    aspect = math.log(width / height)
-    return min(RATIOS, key=lambda r: abs(aspect - math.log(RATIOS[r][0] / RATIOS[r][1])))
+#: The pixel area of each tier (that of its 16:9 size, about that of every row of the table).
+#: An output of the input's own aspect ratio keeps it. *Unconfirmed*: the emulator's choice.
+TIER_AREAS: dict[str, int] = {"720P": 1280 * 720, "1080P": 1920 * 1080}
+
+
+def size_for_input(width: int, height: int, resolution: str) -> tuple[int, int]:
+    """The output size when ``ratio`` is omitted: the input's own aspect ratio at the tier.
+
+    An input whose sides are exactly one of the listed ratios gets that ratio's size from
+    :data:`OUTPUT_SIZES` (a 1920×1080 input at 720P is 1280×720). Any other keeps its ratio
+    at the tier's pixel area (:data:`TIER_AREAS`): the short side is rounded to an even
+    number, the long side is the nearest even number to short × ratio. A 2:1 input is
+    1356×678 at 720P and 2036×1018 at 1080P; over the accepted inputs (1:8 to 8:1) every
+    side stays within [240, 4096] (8:1 at 1080P: 4080×510).
+    """
+    for name, (rw, rh) in RATIOS.items():
+        if width * rh == height * rw:
+            return OUTPUT_SIZES[(resolution, name)]
+    stretch = max(width, height) / min(width, height)
+    short = 2 * round(math.sqrt(TIER_AREAS[resolution] / stretch) / 2)
+    long = 2 * round(short * stretch / 2)
+    short = max(MIN_SIDE, short)
+    long = min(MAX_SIDE, long)
+    return (long, short) if width >= height else (short, long)
+
+
+def whole_seconds(input_seconds: float) -> int:
+    """The output length for ``duration`` 0: the input's length in whole seconds, rounded
+    down (the output never runs past the input; ffmpeg's figure gets :data:`SLACK` so that
+    a 3.99 s reading of a 4 s clip is 4), within [2, 10] (seed 003: "[2s, 10s](整数)")."""
+    return int(min(MAX_SECONDS, max(MIN_SECONDS, math.floor(input_seconds + SLACK))))
 
 
 def _image_format(head: bytes) -> str | None:
@@ -255,7 +296,7 @@ class Wan27VideoEdit:
         if video.path is None or video.info is None:
             input_seconds = float(requested or PATTERN_SECONDS)
             in_w, in_h = 1280, 720
-            has_audio = False
+            has_audio = True  # the test pattern stands for an input with sound
             if video.note:
                 notes.append(video.note)
         else:
@@ -287,23 +328,29 @@ class Wan27VideoEdit:
                 )
             images.append(image.path)
         resolution = str(params["resolution"])
-        ratio = params["ratio"] or closest_ratio(in_w, in_h)
-        width, height = OUTPUT_SIZES[(resolution, ratio)]
-        if video.path is None:
-            duration: float | None = input_seconds
+        ratio = params["ratio"]
+        if ratio is None:
+            width, height = size_for_input(in_w, in_h, resolution)
+            shape = f"input's ratio {width}×{height}"
         else:
-            duration = float(requested) if requested else None
-        audio: AudioMode = (
-            "tone" if params["audio_setting"] == "auto" else ("origin" if has_audio else "none")
-        )
+            width, height = OUTPUT_SIZES[(resolution, ratio)]
+            shape = ratio
+        seconds = requested or whole_seconds(input_seconds)
+        audio: AudioMode
+        if not has_audio:
+            audio = "none"  # a silent input gives a silent output, whatever audio_setting
+        elif params["audio_setting"] == "origin" and video.path is not None:
+            audio = "origin"
+        else:
+            audio = "tone"  # the stand-in for the sound the model makes (or the pattern's)
         job = RenderJob(
             width=width,
             height=height,
-            duration=duration,
+            duration=float(seconds),
             source=video.path,
             audio=audio,
             watermark=bool(params["watermark"]),
-            caption=f"emulator stand-in · {plan.model} · {resolution} {ratio} · audio {params['audio_setting']}",
+            caption=f"emulator stand-in · {plan.model} · {resolution} {shape} · audio {params['audio_setting']}",
             prompt=plan.prompt,
             images=tuple(images),
             source_note=video.note,

@@ -175,12 +175,14 @@ def _uses_oss(body: Any) -> bool:
 class DashScopeProvider(Provider):
     """Shared wire format of both regions (Model Studio's video-synthesis task API).
 
-    Options: ``workspace`` (sent as ``X-DashScope-WorkSpace``).
+    Options: ``workspace`` (sent as ``X-DashScope-WorkSpace``); ``vace_model``, the id of
+    wan2.1-vace-plus to send (read by the ``videoedit-vace`` plugin, which checks it: Beijing
+    answers to both ``wanx2.1-vace-plus``, the default there, and ``wan2.1-vace-plus``).
     """
 
     dialect: ClassVar[str] = "dashscope"
     api_key_env: ClassVar[tuple[str, ...]] = ("DASHSCOPE_API_KEY",)
-    known_options: ClassVar[frozenset[str]] = frozenset({"workspace"})
+    known_options: ClassVar[frozenset[str]] = frozenset({"workspace", "vace_model"})
 
     def request_headers(self, **extra: str) -> dict[str, str]:
         """Key, JSON content type and the optional workspace, on every call to DashScope."""
@@ -276,7 +278,7 @@ class DashScopeSingapore(DashScopeProvider):
     region: ClassVar[str | None] = "singapore"
     default_base_url: ClassVar[str] = "https://dashscope-intl.aliyuncs.com/api/v1"
     description: ClassVar[str] = "Alibaba Cloud Model Studio, international (Singapore)"
-    known_options: ClassVar[frozenset[str]] = frozenset({"workspace", "workspace_id"})
+    known_options: ClassVar[frozenset[str]] = frozenset({"workspace", "workspace_id", "vace_model"})
 
     def __init__(self, config: ProviderConfig) -> None:
         workspace_id = config.options.get("workspace_id")

@@ -13,7 +13,13 @@ Installed, the plugin lets every DashScope-format provider send them::
 """
 
 from videoedit_vace.encoding import dashscope_body
-from videoedit_vace.regions import MODEL_BEIJING, MODEL_IDS, MODEL_SINGAPORE, model_id_for
+from videoedit_vace.regions import (
+    MODEL_BEIJING,
+    MODEL_IDS,
+    MODEL_OPTION,
+    MODEL_SINGAPORE,
+    model_id_for,
+)
 from videoedit_vace.requests import (
     FUNCTIONS,
     KNOWN_SIZES,
@@ -34,6 +40,7 @@ __all__ = [
     "KNOWN_SIZES",
     "MODEL_BEIJING",
     "MODEL_IDS",
+    "MODEL_OPTION",
     "MODEL_SINGAPORE",
     "REQUEST_TYPES",
     "AnyVaceRequest",

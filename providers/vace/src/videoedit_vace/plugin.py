@@ -23,5 +23,5 @@ DIALECT = "dashscope"
 @hookimpl
 def encode_request(request: EditRequest, context: EncodeContext) -> dict[str, Any] | None:
     if context.dialect == DIALECT and isinstance(request, VaceRequest):
-        return dashscope_body(request, context.region)
+        return dashscope_body(request, context.region, context.options)
     return None

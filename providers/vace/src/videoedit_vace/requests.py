@@ -119,7 +119,8 @@ class VaceRequest(EditRequest):
     """Fields every function shares. Use one of the five subclasses, or :func:`parse_vace_request`.
 
     ``model`` names the family: either spelling is accepted, and the id sent follows the
-    provider's region (``wanx2.1-vace-plus`` in Beijing, ``wan2.1-vace-plus`` elsewhere).
+    provider's region (``wanx2.1-vace-plus`` in Beijing, ``wan2.1-vace-plus`` elsewhere)
+    unless the provider's ``vace_model`` option picks one.
     ``negative_prompt`` and ``seed`` are in the API reference, not in the guide page we hold:
     sent as given, *unconfirmed* here. No prompt length limit is applied (*unconfirmed*;
     gateways cite 800 characters).
@@ -147,8 +148,8 @@ class VaceRequest(EditRequest):
         return value
 
     def model_for(self, context: EncodeContext) -> str:
-        """The region's id: uploads must be made for the id the create call will name."""
-        return model_id_for(context.region)
+        """The id the create call will name (uploads must be made for it)."""
+        return model_id_for(context.region, context.options)
 
 
 def _reference_count(value: list[str] | None, most: int) -> list[str] | None:
@@ -229,7 +230,8 @@ class MaskedVideoEdit(VaceRequest):
     and ``mask_video_url`` (a mask per frame). ``mask_frame_id`` (1-based, default the first
     frame) says which frame the mask image belongs to. ``mask_type`` ``tracking`` (default)
     lets the region follow its target, ``fixed`` keeps it still; ``expand_ratio`` (0.0–1.0,
-    default 0.05) grows the region and only applies to ``tracking``. Reference images
+    default 0.05) grows the region and only takes effect with ``tracking`` (given with
+    ``fixed`` it is sent and the service ignores it, as documented). Reference images
     (*unconfirmed* count; up to 3 accepted) supply what goes into the region.
     """
 
@@ -273,10 +275,6 @@ class MaskedVideoEdit(VaceRequest):
         if self.mask_frame_id is not None and self.mask_image_url is None:
             raise FieldRuleError(
                 "mask_frame_id", "names the frame of a mask image: it needs mask_image_url"
-            )
-        if "expand_ratio" in self.model_fields_set and self.mask_type != "tracking":
-            raise FieldRuleError(
-                "expand_ratio", "only applies with mask_type 'tracking', not 'fixed'"
             )
         return self
 
