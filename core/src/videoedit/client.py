@@ -66,6 +66,25 @@ def _task_id(task: TaskRef) -> str:
     )
 
 
+def _api_key(given: object, env: tuple[str, ...]) -> ApiKey | None:
+    """The key given, else the first of the provider's variables that is set; checked now
+    (by :class:`ApiKey`), so that a key no header can carry fails before any request, in an
+    error that names the rule and never the key."""
+    if isinstance(given, ApiKey):
+        return given
+    if isinstance(given, str):
+        return ApiKey(given)
+    if given is not None:
+        raise InvalidRequestError(
+            f"api_key: must be a string or an ApiKey, not {type(given).__name__}",
+            field="api_key",
+            rule="a string or an ApiKey",
+            code="InvalidApiKey",
+        )
+    name = next((n for n in env if os.environ.get(n)), None)
+    return ApiKey(os.environ[name], source=name) if name else None
+
+
 Verify = str | os.PathLike[str] | ssl.SSLContext | bool | None
 
 
@@ -141,10 +160,11 @@ class _BaseClient:
             self.provider = provider
         else:
             info = host.provider(provider)
-            key = ApiKey(api_key) if isinstance(api_key, str) else api_key
-            if key is None:
-                found = next((os.environ[n] for n in info.api_key_env if os.environ.get(n)), None)
-                key = ApiKey(found) if found else None
+            try:
+                key = _api_key(api_key, info.api_key_env)
+            except InvalidRequestError as exc:
+                exc.provider = info.id
+                raise
             if key is None and info.api_key_env:
                 raise AuthenticationError(
                     f"no API key for provider {info.id!r}: pass api_key=... or set "
