@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -29,14 +30,19 @@ __all__ = ["BigResult", "main"]
 
 
 class BigResult:
-    """A renderer that writes ``size`` bytes of random data as the task's result."""
+    """A renderer that writes ``size`` bytes of random data as the task's result, in an
+    MP4's top-level boxes (``ftyp``, ``moov``, then an ``mdat``): ``save`` checks them."""
 
     def __init__(self, size: int) -> None:
         self.size = size
 
     def __call__(self, job: RenderJob, out: Path) -> RenderResult:
-        left = self.size
+        ftyp, moov = b"isom\x00\x00\x02\x00isommp41", bytes(92)
+        head = struct.pack(">I4s", 8 + len(ftyp), b"ftyp") + ftyp
+        head += struct.pack(">I4s", 8 + len(moov), b"moov") + moov
+        left = self.size - len(head) - 8
         with open(out, "wb") as sink:
+            sink.write(head + struct.pack(">I4s", 8 + left, b"mdat"))
             while left:
                 piece = os.urandom(min(MIB, left))
                 sink.write(piece)

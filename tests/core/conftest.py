@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from boxed_mp4 import boxed_mp4
 
 import videoedit
 from videoedit import AsyncClient, Client, TaskEvent
@@ -30,8 +31,8 @@ BASE_URL = "https://dashscope.test/api/v1"
 OSS_HOST = "https://dashscope-instant.oss.test"
 RESULT_HOST = "https://result.test"
 CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
-#: A stand-in result: bytes enough for several 64 KiB chunks.
-VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 1024
+#: A stand-in result: bytes enough for several 64 KiB chunks, in an MP4's top-level boxes.
+VIDEO_BYTES = boxed_mp4(bytes(range(256)) * 1024)
 
 Reply = httpx.Response | BaseException | Callable[[httpx.Request], httpx.Response]
 

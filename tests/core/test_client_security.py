@@ -16,6 +16,7 @@ from pathlib import Path
 import certifi
 import httpx
 import pytest
+from boxed_mp4 import boxed_mp4
 
 from videoedit import (
     ApiKey,
@@ -123,7 +124,7 @@ def test_keys_compare_by_value_without_showing_it() -> None:
 # -- logs, through a real socket so that httpx and httpcore log what they log --------------
 class _DashScopeHandler(BaseHTTPRequestHandler):
     key = ""
-    video = b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 4000
+    video = boxed_mp4(b"\x01" * 4000)
 
     def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
         self.send_response(status)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from boxed_mp4 import boxed_mp4
 
 import videoedit
 from videoedit import (
@@ -534,7 +535,7 @@ class FakeGateway:
         if request.url.path == "/v1/tasks/task_01":
             return answer(200, self.script.pop(0) if self.script else self.final)
         if request.url.host == "cdn.example":
-            return httpx.Response(200, content=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)
+            return httpx.Response(200, content=boxed_mp4(b"\x00" * 64))
         return answer(404, {"code": 404, "message": "no route"})
 
 
@@ -579,7 +580,7 @@ def test_client_submits_waits_with_rising_progress_and_saves(
         ("RUNNING", pytest.approx(0.7)),
         ("SUCCEEDED", 1.0),
     ]
-    assert saved.read_bytes().startswith(b"\x00\x00\x00\x18ftypisom")
+    assert saved.read_bytes() == boxed_mp4(b"\x00" * 64)
     assert all(str(r.url).endswith("?language=en") for r in fake.requests[1:-1])
 
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from boxed_mp4 import boxed_mp4
 
 import videoedit
 from videoedit import (
@@ -588,7 +589,7 @@ class FakeVtrix:
                 return answer(200, {"id": "gen_9", "status": "in_progress", "progress": progress})
             return answer(200, self.final)
         if request.url.host == "cdn.vtrix.ai":
-            return httpx.Response(200, content=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+            return httpx.Response(200, content=boxed_mp4(b"\x00" * 64))
         return answer(404, {"message": f"no route {request.url.path}"})
 
 
@@ -623,7 +624,7 @@ def test_client_submits_waits_with_rising_progress_and_saves(
     assert task.task_id == "gen_9"
     assert progress == [pytest.approx(1 / 3), pytest.approx(2 / 3), 1.0]
     assert done.status is TaskStatus.SUCCEEDED
-    assert saved.read_bytes().startswith(b"\x00\x00\x00\x18ftypmp42")
+    assert saved.read_bytes() == boxed_mp4(b"\x00" * 64)
     assert [r.headers.get("Authorization") for r in fake.requests[:-1]] == [f"Bearer {KEY}"] * 4
     assert "Authorization" not in fake.requests[-1].headers
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from boxed_mp4 import boxed_mp4
 
 from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer
@@ -21,9 +22,9 @@ KEY = "sk-resilience"
 
 
 def stub_renderer(job: RenderJob, out: Path) -> RenderResult:
-    """For servers whose tests are about the wire, not the picture: a few KB that start
-    like an MP4, written at once."""
-    data = b"\x00\x00\x00\x18ftypmp42" + bytes(4096)
+    """For servers whose tests are about the wire, not the picture: a few KB shaped like
+    an MP4 (its top-level boxes, which ``save`` checks), written at once."""
+    data = boxed_mp4(bytes(4096))
     out.write_bytes(data)
     return RenderResult(out, job.width, job.height, 2.0, 30, 60, False, len(data), False)
 

@@ -8,21 +8,24 @@ polling, upload and download logic exist exactly once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
+from videoedit.download import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    RETRYABLE_DOWNLOAD_FAILURES,
+    ResultFile,
+    raw_request,
+)
 from videoedit.errors import (
     DownloadError,
     InvalidRequestError,
@@ -55,10 +58,12 @@ class Transmit:
 
 @dataclass(frozen=True)
 class StreamTo:
-    """Send ``request`` and, on a 2xx answer, write its body into ``sink``."""
+    """Send ``request`` and, when ``sink.accept(response)``, write its body into ``sink``;
+    otherwise leave the body unread. (``accept`` refuses every content coding, so the
+    bytes written are the bytes sent: nothing is decoded.)"""
 
     request: httpx.Request
-    sink: IO[bytes]
+    sink: ResultFile
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,10 @@ class Operations:
         retry: RetryPolicy,
         uploader: Uploader | None,
         on_event: EventCallback | None,
+        max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
         self.provider = provider
+        self.max_download_bytes = max_download_bytes
         self.plugins = plugins
         self.poll = poll
         self.retry = retry
@@ -451,38 +458,44 @@ class Operations:
                 code="ResultExpired",
                 hint="result links live 24 hours; the edit must be submitted again",
             )
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-        request = self.provider.build_download(task.result.video_url)
+        if path.name in ("", ".", "..") or "\0" in str(path):
+            raise InvalidRequestError(
+                f"path: {str(path)!r} names no file to save the result to",
+                field="path",
+                rule="the path of a file",
+            )
+        part = ResultFile(
+            path,
+            max_bytes=self.max_download_bytes,
+            task_id=task.task_id,
+            provider=self.provider.id,
+        )
+        request = raw_request(self.provider.build_download(task.result.video_url))
         try:
+            part.open()
             attempt = 0
             while True:
                 attempt += 1
                 retry_after: float | None = None
-                with open(tmp, "wb") as sink:
-                    try:
-                        streamed: Streamed = yield StreamTo(request, sink)
-                        failure = self._check_download(streamed, task)
-                        retry_after = parse_retry_after(
-                            streamed.response.headers.get("Retry-After")
-                        )
-                    except httpx.RequestError as exc:
-                        failure = DownloadError(
-                            f"download of task {task.task_id} broke off: {_describe(exc)}",
-                            provider=self.provider.id,
-                            task_id=task.task_id,
-                            code="Interrupted",
-                        )
-                    if failure is None:
-                        sink.flush()
-                        os.fsync(sink.fileno())
+                if attempt > 1:
+                    part.restart()
+                try:
+                    streamed: Streamed = yield StreamTo(request, part)
+                    failure = part.verify(streamed.response, streamed.written)
+                    retry_after = parse_retry_after(streamed.response.headers.get("Retry-After"))
+                except httpx.RequestError as exc:
+                    failure = DownloadError(
+                        f"download of task {task.task_id} broke off: {_describe(exc)}",
+                        provider=self.provider.id,
+                        task_id=task.task_id,
+                        code="Interrupted",
+                    )
                 if failure is None:
-                    os.replace(tmp, path)
+                    part.commit()
                     self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
                     return path
                 if (
-                    failure.code not in _RETRYABLE_DOWNLOAD_FAILURES
+                    failure.code not in RETRYABLE_DOWNLOAD_FAILURES
                     or attempt >= self.retry.max_attempts
                     or (retry_after is not None and retry_after > self.retry.max_retry_after)
                 ):
@@ -498,50 +511,7 @@ class Operations:
                 )
                 yield Sleep(delay)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-
-    def _check_download(self, streamed: Streamed, task: Task) -> VideoEditError | None:
-        response = streamed.response
-        if response.status_code in (403, 404, 410):
-            return DownloadError(
-                f"the result of task {task.task_id} is no longer available (HTTP "
-                f"{response.status_code}); result links expire after 24 hours",
-                provider=self.provider.id,
-                task_id=task.task_id,
-                status_code=response.status_code,
-                code="ResultUnavailable",
-            )
-        if not response.is_success:
-            status = response.status_code
-            return DownloadError(
-                f"download of task {task.task_id} answered HTTP {status}",
-                provider=self.provider.id,
-                task_id=task.task_id,
-                status_code=status,
-                code="Unavailable" if status in (408, 429) or status >= 500 else "HTTPError",
-            )
-        expected = response.headers.get("Content-Length")
-        encoded = response.headers.get("Content-Encoding", "identity") != "identity"
-        if expected is not None and not encoded and int(expected) != streamed.written:
-            return DownloadError(
-                f"download of task {task.task_id} is short: {streamed.written} of {expected} bytes",
-                provider=self.provider.id,
-                task_id=task.task_id,
-                code="ShortRead",
-            )
-        if streamed.written == 0:
-            return DownloadError(
-                f"download of task {task.task_id} is empty",
-                provider=self.provider.id,
-                task_id=task.task_id,
-                code="EmptyResult",
-            )
-        return None
-
-
-#: Download failures worth another try: the link itself is fine, the transfer was not.
-_RETRYABLE_DOWNLOAD_FAILURES = frozenset({"Interrupted", "ShortRead", "Unavailable", "EmptyResult"})
+            part.discard()
 
 
 def _redact_json(value: Any, secret: str) -> Any:

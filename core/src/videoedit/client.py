@@ -19,6 +19,7 @@ import anyio
 import httpx
 
 from videoedit._flows import Action, EventCallback, Operations, Sleep, Streamed, StreamTo, Transmit
+from videoedit.download import DEFAULT_MAX_DOWNLOAD_BYTES, check_max_download_bytes
 from videoedit.errors import AuthenticationError, InvalidRequestError
 from videoedit.keys import ApiKey
 from videoedit.plugins import PluginHost, default_host
@@ -30,7 +31,14 @@ from videoedit.task import Task, TaskPage
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "MAX_IN_FLIGHT", "AsyncClient", "Client", "ClientOptions"]
+__all__ = [
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_WAIT_TIMEOUT",
+    "MAX_IN_FLIGHT",
+    "AsyncClient",
+    "Client",
+    "ClientOptions",
+]
 
 T = TypeVar("T")
 TaskRef = Task | str
@@ -64,6 +72,25 @@ def _task_id(task: TaskRef) -> str:
     raise InvalidRequestError(
         "task: must be a Task or a non-empty task id", field="task", rule="non-empty id"
     )
+
+
+def _api_key(given: object, env: tuple[str, ...]) -> ApiKey | None:
+    """The key given, else the first of the provider's variables that is set; checked now
+    (by :class:`ApiKey`), so that a key no header can carry fails before any request, in an
+    error that names the rule and never the key."""
+    if isinstance(given, ApiKey):
+        return given
+    if isinstance(given, str):
+        return ApiKey(given)
+    if given is not None:
+        raise InvalidRequestError(
+            f"api_key: must be a string or an ApiKey, not {type(given).__name__}",
+            field="api_key",
+            rule="a string or an ApiKey",
+            code="InvalidApiKey",
+        )
+    name = next((n for n in env if os.environ.get(n)), None)
+    return ApiKey(os.environ[name], source=name) if name else None
 
 
 Verify = str | os.PathLike[str] | ssl.SSLContext | bool | None
@@ -119,6 +146,7 @@ class ClientOptions(TypedDict, total=False):
     plugins: PluginHost | None
     on_event: EventCallback | None
     wait_timeout: float | None
+    max_download_bytes: int | None
 
 
 class _BaseClient:
@@ -135,16 +163,19 @@ class _BaseClient:
         plugins: PluginHost | None = None,
         on_event: EventCallback | None = None,
         wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
+        max_download_bytes = check_max_download_bytes(max_download_bytes)
         host = plugins or default_host()
         if isinstance(provider, Provider):
             self.provider = provider
         else:
             info = host.provider(provider)
-            key = ApiKey(api_key) if isinstance(api_key, str) else api_key
-            if key is None:
-                found = next((os.environ[n] for n in info.api_key_env if os.environ.get(n)), None)
-                key = ApiKey(found) if found else None
+            try:
+                key = _api_key(api_key, info.api_key_env)
+            except InvalidRequestError as exc:
+                exc.provider = info.id
+                raise
             if key is None and info.api_key_env:
                 raise AuthenticationError(
                     f"no API key for provider {info.id!r}: pass api_key=... or set "
@@ -165,7 +196,13 @@ class _BaseClient:
             )
         self.wait_timeout = wait_timeout
         self._ops = Operations(
-            self.provider, host, poll, retry or RetryPolicy(), uploader, on_event
+            self.provider,
+            host,
+            poll,
+            retry or RetryPolicy(),
+            uploader,
+            on_event,
+            max_download_bytes=max_download_bytes,
         )
 
     @property
@@ -212,9 +249,11 @@ class Client(_BaseClient):
     loopback base URL); ``retry`` (:class:`RetryPolicy`); ``uploader`` (for local files on
     providers without an upload API); ``plugins`` (a :class:`PluginHost`; default: entry
     points); ``on_event`` (called with every :class:`TaskEvent`); ``wait_timeout`` (seconds,
-    default 30 minutes, ``None`` for ever); ``http_client``, ``transport`` and ``timeout`` for
-    httpx; ``verify``: a CA bundle path or an ``ssl.SSLContext`` to trust a private CA.
-    TLS verification itself cannot be turned off.
+    default 30 minutes, ``None`` for ever); ``max_download_bytes`` (the most a result may
+    write, default :data:`~videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES`, 256 MiB; ``None``
+    for no bound); ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
+    bundle path or an ``ssl.SSLContext`` to trust a private CA. TLS verification itself
+    cannot be turned off.
     """
 
     def __init__(
@@ -258,12 +297,10 @@ class Client(_BaseClient):
             response = self._http.send(action.request, stream=True)
             written = 0
             try:
-                if response.is_success:
+                if action.sink.accept(response):
                     for chunk in response.iter_bytes(CHUNK):
                         action.sink.write(chunk)
                         written += len(chunk)
-                else:
-                    response.read()
             finally:
                 response.close()
             return Streamed(response, written)
@@ -328,7 +365,12 @@ class Client(_BaseClient):
     def save(
         self, task: Task, path: str | os.PathLike[str], *, on_event: EventCallback | None = None
     ) -> Path:
-        """Stream the result to ``path`` atomically: a complete file, or none at all."""
+        """Stream the result to ``path`` atomically: a complete file, or none at all.
+
+        The raw bytes, at most ``max_download_bytes`` of them, checked to be a whole MP4
+        before the rename; anything else, the file system's refusals included, is a
+        :class:`~videoedit.errors.DownloadError` (see :mod:`videoedit.download`).
+        """
         return self._run(self._ops.save(task, Path(path), on_event))
 
     def edit(
@@ -418,12 +460,10 @@ class AsyncClient(_BaseClient):
             response = await self._http.send(action.request, stream=True)
             written = 0
             try:
-                if response.is_success:
+                if action.sink.accept(response):
                     async for chunk in response.aiter_bytes(CHUNK):
                         action.sink.write(chunk)
                         written += len(chunk)
-                else:
-                    await response.aread()
             finally:
                 await response.aclose()
             return Streamed(response, written)
@@ -482,7 +522,7 @@ class AsyncClient(_BaseClient):
     async def save(
         self, task: Task, path: str | os.PathLike[str], *, on_event: EventCallback | None = None
     ) -> Path:
-        """Stream the result to ``path`` atomically: a complete file, or none at all."""
+        """Stream the result to ``path`` atomically; see :meth:`Client.save`."""
         return await self._run(self._ops.save(task, Path(path), on_event))
 
     async def edit(

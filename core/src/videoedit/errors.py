@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from videoedit.task import Task
 
 __all__ = [
@@ -181,7 +183,13 @@ class TransportError(VideoEditError):
 
 
 class DownloadError(VideoEditError):
-    """The result could not be saved whole (short read, expired link); nothing was left behind."""
+    """The result could not be saved whole (short read, expired link, a bound passed, a
+    folder that cannot take it); nothing was left behind. ``path`` is the target when the
+    file system refused it (code ``CannotWrite``)."""
+
+    def __init__(self, message: str, *, path: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
 
 
 class ProviderNotFoundError(VideoEditError, LookupError):

@@ -10,6 +10,7 @@ from pathlib import Path
 from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
 from videoedit_emulator.faults import FaultError, FaultRule, parse_spec
 from videoedit_emulator.sources import is_loopback_host
+from videoedit_emulator.stopping import StopSignals, die_of
 
 __all__ = ["build_parser", "exposure_warning", "main"]
 
@@ -150,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
+    """Serve until SIGTERM or SIGINT (see :mod:`videoedit_emulator.stopping`); the storage,
+    when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
     import uvicorn
 
     from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
@@ -180,21 +183,25 @@ def _serve(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     engine = TaskEngine(config)
-    print(
-        f"videoedit-emulator serving on {root}  (seed {config.seed}, progression {config.progression})"
-    )
-    for provider, prefix in PROVIDER_PREFIXES.items():
-        print(f"  {provider:<20} {root}{prefix}")
-    print(f"  {'control plane':<20} {root}/_emulator/")
-    for rule in args.fault:
-        engine.faults.add_rule(rule)
-        print(f"  {'fault ' + rule.id:<20} {rule}")
-    print(f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)")
-    sys.stdout.flush()
-    server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
-    tune_gc()  # this process is the emulator: see docs/performance.md
     try:
-        server.run(sockets=[sock])
+        print(
+            f"videoedit-emulator serving on {root}  (seed {config.seed}, progression {config.progression})"
+        )
+        for provider, prefix in PROVIDER_PREFIXES.items():
+            print(f"  {provider:<20} {root}{prefix}")
+        print(f"  {'control plane':<20} {root}/_emulator/")
+        for rule in args.fault:
+            engine.faults.add_rule(rule)
+            print(f"  {'fault ' + rule.id:<20} {rule}")
+        print(
+            f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)"
+        )
+        sys.stdout.flush()
+        server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
+        stop.on_stop(lambda: setattr(server, "should_exit", True))
+        tune_gc()  # this process is the emulator: see docs/performance.md
+        if stop.received is None:
+            server.run(sockets=[sock])
     finally:
         engine.close()
         sock.close()
@@ -204,7 +211,9 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        return _serve(args)
+        with StopSignals() as stop:
+            code = _serve(args, stop)
+        return code if stop.received is None else die_of(stop.received)
     from videoedit_emulator.demo import run_demo
 
     return run_demo(out=args.out, provider=args.provider)

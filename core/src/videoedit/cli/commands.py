@@ -107,6 +107,15 @@ def make_client(
             on_event=progress,
             uploader=uploader,
         )
+    except InvalidRequestError as exc:
+        if exc.code == "InvalidApiKey":
+            exc.hint = (
+                f"pass the key again with --api-key, or set {' or '.join(info.api_key_env)}, "
+                "exactly as the provider's console shows it"
+                if info.api_key_env
+                else "pass the key again with --api-key, exactly as the provider gave it"
+            )
+        raise
     except AuthenticationError as exc:
         if exc.code == "MissingApiKey":
             exc.message = f"no API key for provider {info.id!r}"
