@@ -294,7 +294,7 @@ class Operations:
                 rule="must be an EditRequest",
             )
         request = yield from self.upload_local_files(request, callback)
-        http_request = self.provider.build_create(request)
+        http_request = self.plugins.build_create(self.provider, request)
         try:
             response = yield from self.send(
                 Call(http_request, Retry.UNSENT_ONLY), callback=callback

@@ -155,7 +155,6 @@ class _BaseClient:
             config = ProviderConfig(
                 base_url=base_url or info.base_url,
                 api_key=key,
-                plugins=host,
                 options=dict(options or {}),
             )
             self.provider = info.factory(config)

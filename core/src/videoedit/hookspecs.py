@@ -11,15 +11,16 @@ Built-in providers are published the same way; nothing is registered behind the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+# Re-exported: a plugin author finds every type a hook hands over here.
+from videoedit.encoding import EncodeContext
+from videoedit.provider import Register
+
 if TYPE_CHECKING:
     from videoedit.events import TaskEvent
-    from videoedit.provider import ProviderFactory
     from videoedit.requests import EditRequest
 
 __all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditProvider", "hookimpl", "hookspec"]
@@ -27,29 +28,6 @@ __all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditProvider", "hookimp
 PROJECT = "videoedit"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
-
-
-class Register(Protocol):
-    """The callback handed to :meth:`VideoEditProvider.register_providers`."""
-
-    def __call__(
-        self, provider: ProviderFactory, *, aliases: tuple[str, ...] | list[str] = ()
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class EncodeContext:
-    """Where a request is going, so an encoder can pick the right model id or field names.
-
-    ``dialect`` names the body format (``"dashscope"`` for the DashScope body that Vtrix also
-    wraps; ``"apimart"`` for the flat gateway schema); ``region`` is set by regional providers
-    (``"beijing"``, ``"singapore"``); ``options`` are the provider's options (field-name maps…).
-    """
-
-    provider: str
-    dialect: str
-    region: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class VideoEditProvider:

@@ -24,9 +24,11 @@ from videoedit import hookspecs
 from videoedit.errors import InvalidRequestError, PluginLoadError, ProviderNotFoundError
 
 if TYPE_CHECKING:
+    import httpx
+
+    from videoedit.encoding import EncodeContext
     from videoedit.events import TaskEvent
-    from videoedit.hookspecs import EncodeContext
-    from videoedit.provider import ProviderFactory
+    from videoedit.provider import Provider, ProviderFactory
     from videoedit.requests import EditRequest
 
 __all__ = [
@@ -245,6 +247,14 @@ class PluginHost:
                 provider=context.provider,
             )
         return dict(body)
+
+    def build_create(self, provider: Provider, request: EditRequest) -> httpx.Request:
+        """``provider``'s create call for ``request``, its body encoded through the hook.
+
+        The one place where a provider meets the encoders: the client submits through it,
+        and so can a test or a script that drives a provider by hand.
+        """
+        return provider.build_create(request, self.encode(request, provider.encode_context()))
 
     # -- on_task_event -----------------------------------------------------------------------
     def emit(self, event: TaskEvent) -> None:

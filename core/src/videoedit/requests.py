@@ -2,7 +2,7 @@
 
 The core owns the wan2.7 instruction edit (:class:`VideoEdit`); plugins add request types by
 subclassing :class:`EditRequest` and teaching providers to encode them through the
-``videoedit_encode_request`` hook.
+``encode_request`` hook.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from videoedit.media import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from videoedit.hookspecs import EncodeContext
+    from videoedit.encoding import EncodeContext
 
 __all__ = [
     "MAX_SEED",

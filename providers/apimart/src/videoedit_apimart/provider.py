@@ -178,8 +178,7 @@ class ApimartProvider(Provider):
             )
         return body
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST",
             self.base_url + CREATE_PATH,

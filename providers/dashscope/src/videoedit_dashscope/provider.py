@@ -193,8 +193,7 @@ class DashScopeProvider(Provider):
     def uploader(self) -> Uploader:
         return DashScopeUploader(self)
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         headers = self.request_headers(**{"X-DashScope-Async": "enable"})
         if _uses_oss(body):
             headers["X-DashScope-OssResourceResolve"] = "enable"
@@ -291,10 +290,7 @@ class DashScopeSingapore(DashScopeProvider):
             )
         # An explicit base URL (argument or VIDEOEDIT_DASHSCOPE_SINGAPORE_BASE_URL) wins.
         if workspace_id and config.base_url.rstrip("/") == self.default_base_url:
-            config = ProviderConfig(
-                base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1",
-                api_key=config.api_key,
-                plugins=config.plugins,
-                options=config.options,
+            config = replace(
+                config, base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1"
             )
         super().__init__(config)

@@ -227,18 +227,18 @@ class VtrixProvider(Provider):
             provider=self.id,
         )
 
-    def envelope(self, request: EditRequest) -> dict[str, Any]:
-        """The create body: the DashScope body, without ``model``, under ``input[0].params``."""
-        params = dict(self.encode(request))
+    def envelope(self, request: EditRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The create body: the DashScope ``body``, without ``model``, under ``input[0].params``."""
+        params = dict(body)
         upstream = params.pop("model", None) or request.model
         return {"model": self.vtrix_model(str(upstream)), "input": [{"params": params}]}
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST",
             self.base_url + CREATE_PATH,
             headers=self._headers(),
-            content=json.dumps(self.envelope(request), ensure_ascii=False).encode(),
+            content=json.dumps(self.envelope(request, body), ensure_ascii=False).encode(),
         )
 
     def parse_create(self, response: httpx.Response) -> Task:

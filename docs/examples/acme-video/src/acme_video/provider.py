@@ -146,8 +146,8 @@ class AcmeVideoProvider(Provider):
     def _edit_url(self, task_id: str, suffix: str = "") -> str:
         return f"{self.base_url}/v2/edits/{quote(task_id, safe='')}{suffix}"
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)  # the encode_request hook, in the "acme-video" dialect
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
+        # ``body`` is the request in the "acme-video" dialect, from the encode_request hook.
         return httpx.Request(
             "POST",
             f"{self.base_url}/v2/edits",

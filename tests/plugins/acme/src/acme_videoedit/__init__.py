@@ -29,8 +29,7 @@ class AcmeProvider(Provider):
     description: ClassVar[str] = "Acme Video (test plugin)"
     dialect: ClassVar[str] = "acme"
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST", f"{self.base_url}/jobs", json=body, headers=self.auth_headers()
         )
