@@ -229,6 +229,16 @@ def test_strict_mode_makes_a_failing_registration_fatal() -> None:
         host.providers()
 
 
+def test_the_hookspecs_first_name_still_works_with_a_deprecation_warning() -> None:
+    from videoedit import hookspecs
+
+    with pytest.warns(DeprecationWarning, match="VideoEditProvider is now VideoEditHookSpecs"):
+        old = hookspecs.VideoEditProvider
+    assert old is hookspecs.VideoEditHookSpecs
+    with pytest.raises(AttributeError):
+        hookspecs.VideoEditProviders  # noqa: B018
+
+
 def test_a_plugin_name_cannot_be_registered_twice() -> None:
     host = PluginHost.from_entry_points(allow=["wan27"])
     with pytest.raises(PluginLoadError):

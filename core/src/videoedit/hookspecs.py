@@ -1,4 +1,4 @@
-"""The ``VideoEditProvider`` hook specification: everything a plugin can do.
+"""The hook specifications (:class:`VideoEditHookSpecs`): everything a plugin can do.
 
 A plugin is any module or object with functions marked ``@videoedit.hookimpl`` named after
 the hooks below, published under the ``videoedit`` entry-point group::
@@ -7,10 +7,14 @@ the hooks below, published under the ``videoedit`` entry-point group::
     acme = "acme_videoedit.plugin"
 
 Built-in providers are published the same way; nothing is registered behind the user's back.
+
+The class was first named ``VideoEditProvider``, although it specifies hooks and is no
+provider; that name still works, with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -23,15 +27,15 @@ if TYPE_CHECKING:
     from videoedit.events import TaskEvent
     from videoedit.requests import EditRequest
 
-__all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditProvider", "hookimpl", "hookspec"]
+__all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditHookSpecs", "hookimpl", "hookspec"]
 
 PROJECT = "videoedit"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-class VideoEditProvider:
-    """Hook specifications. Implement any subset; each is documented with its parameters."""
+class VideoEditHookSpecs:
+    """The hook specifications. Implement any subset; each is documented with its parameters."""
 
     @hookspec
     def register_providers(self, register: Register) -> None:
@@ -65,3 +69,16 @@ class VideoEditProvider:
 
         :param event: what happened, with the task as last seen.
         """
+
+
+def __getattr__(name: str) -> type[VideoEditHookSpecs]:
+    """``VideoEditProvider``, the class's first name, kept for code that named it."""
+    if name == "VideoEditProvider":
+        warnings.warn(
+            "videoedit.hookspecs.VideoEditProvider is now VideoEditHookSpecs (it specifies "
+            "hooks; it is no provider)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return VideoEditHookSpecs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

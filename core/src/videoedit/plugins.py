@@ -100,7 +100,7 @@ class PluginHost:
     def __init__(self, *, strict: bool | None = None) -> None:
         self.strict = _env_flag(STRICT_ENV) if strict is None else strict
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs.VideoEditProvider)
+        self.pm.add_hookspecs(hookspecs.VideoEditHookSpecs)
         self.failures: list[PluginFailure] = []
         self._providers: dict[str, ProviderInfo] | None = None
         self._aliases: dict[str, str] = {}
