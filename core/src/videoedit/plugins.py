@@ -2,13 +2,16 @@
 
 Plugins come from the ``videoedit`` entry-point group, the built-in ones included.
 ``VIDEOEDIT_PLUGINS`` (comma-separated entry-point names) allow-lists which load; empty means
-none. A plugin that fails to import or register is reported with a :class:`PluginWarning`
-and skipped, unless strict mode is on (``strict=True`` or ``VIDEOEDIT_STRICT_PLUGINS=1``),
-in which case :class:`~videoedit.errors.PluginLoadError` is raised.
+none. A plugin that fails to import or register, or that implements a hook no specification
+names (a misspelt ``register_provider``, found by pluggy's ``check_pending`` once every
+plugin is loaded), is reported with a :class:`PluginWarning` and skipped, unless strict mode
+is on (``strict=True`` or ``VIDEOEDIT_STRICT_PLUGINS=1``), in which case
+:class:`~videoedit.errors.PluginLoadError` is raised.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import threading
@@ -121,6 +124,7 @@ class PluginHost:
             if allowed is not None and ep.name not in allowed:
                 continue
             host._load_entry_point(ep)
+        host._skip_unknown_hooks()
         return host
 
     def _load_entry_point(self, ep: EntryPoint) -> None:
@@ -141,12 +145,58 @@ class PluginHost:
             raise PluginLoadError(message, code="PluginLoadError")
         warnings.warn(message, PluginWarning, stacklevel=4)
 
+    def _skip_unknown_hooks(self) -> None:
+        """Report and unregister each plugin that implements a hook no specification names.
+
+        Without this a misspelt hook would load silently and never be called: the plugin
+        would seem installed and do nothing. pluggy's ``check_pending`` names one offender
+        at a time, so it is asked again until every plugin passes.
+        """
+        while True:
+            try:
+                self.pm.check_pending()
+            except pluggy.PluginValidationError as exc:
+                name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+                error = self._unknown_hooks(exc.plugin)
+                self.pm.unregister(exc.plugin)
+                self._fail(name, error)
+            else:
+                return
+
+    def _unknown_hooks(self, plugin: Any) -> str:
+        known = sorted(
+            name for name in vars(hookspecs.VideoEditHookSpecs) if not name.startswith("_")
+        )
+        unknown = sorted(
+            caller.name for caller in self.pm.get_hookcallers(plugin) or [] if not caller.has_spec()
+        )
+        sentences = []
+        for hook in unknown:
+            close = difflib.get_close_matches(hook, known, n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            sentences.append(f"{hook!r} is not a videoedit hook{guess}")
+        return "; ".join(sentences) + f"; the hooks are {', '.join(known)}"
+
     def register(self, plugin: Any, name: str | None = None) -> None:
-        """Register a plugin object by hand (tests, applications with private providers)."""
+        """Register a plugin object by hand (tests, applications with private providers).
+
+        A name already taken, or a hook no specification names, raises
+        :class:`~videoedit.errors.PluginLoadError` and leaves the plugin out.
+        """
         try:
             self.pm.register(plugin, name=name)
         except ValueError as exc:
             raise PluginLoadError(str(exc), code="PluginLoadError") from None
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            offender = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            error = self._unknown_hooks(exc.plugin)
+            self.pm.unregister(exc.plugin)
+            raise PluginLoadError(
+                f"videoedit plugin {offender!r} was not registered: {error}",
+                code="PluginLoadError",
+            ) from None
         self._providers = None
 
     def unregister(self, name: str) -> None:
