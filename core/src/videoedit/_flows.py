@@ -1,9 +1,12 @@
 """Every client operation written once, as a generator of I/O actions.
 
-A flow yields :class:`Transmit`, :class:`StreamTo` and :class:`Sleep` actions and receives
-their results (or has their exceptions thrown into it). :class:`~videoedit.Client` drives the
-flows with blocking calls and :class:`~videoedit.AsyncClient` with awaited ones, so retry,
-polling, upload and download logic exist exactly once.
+A flow yields :class:`Transmit`, :class:`StreamTo`, :class:`Sleep` and :class:`Blocking`
+actions and receives their results (or has their exceptions thrown into it).
+:class:`~videoedit.Client` drives the flows with blocking calls and
+:class:`~videoedit.AsyncClient` with awaited ones, so retry, polling, upload and download
+logic exist exactly once. File I/O is an action too (:class:`Blocking`, httpx's
+``sync_auth_flow``/``async_auth_flow`` idea): the async driver runs it in a worker thread, so a
+slow disk never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import httpx
 
@@ -53,12 +56,18 @@ class Transmit:
     request: httpx.Request
 
 
+class Sink(Protocol):
+    """Where a streamed body goes; ``write`` blocks (the async driver calls it in a thread)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 @dataclass(frozen=True)
 class StreamTo:
     """Send ``request`` and, on a 2xx answer, write its body into ``sink``."""
 
     request: httpx.Request
-    sink: IO[bytes]
+    sink: Sink
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,18 @@ class Sleep:
     seconds: float
 
 
-Action = Transmit | StreamTo | Sleep
+@dataclass(frozen=True)
+class Blocking:
+    """Call ``call`` (file I/O) and hand back what it returns, or throw in what it raises.
+
+    :class:`~videoedit.Client` calls it in place; :class:`~videoedit.AsyncClient` runs it in
+    a worker thread.
+    """
+
+    call: Callable[[], Any]
+
+
+Action = Transmit | StreamTo | Sleep | Blocking
 Flow = Generator[Action, Any, T]
 EventCallback = Callable[[TaskEvent], None]
 
@@ -452,35 +472,30 @@ class Operations:
                 hint="result links live 24 hours; the edit must be submitted again",
             )
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+        part = PartFile(path)
         request = self.provider.build_download(task.result.video_url)
         try:
             attempt = 0
             while True:
                 attempt += 1
                 retry_after: float | None = None
-                with open(tmp, "wb") as sink:
-                    try:
-                        streamed: Streamed = yield StreamTo(request, sink)
-                        failure = self._check_download(streamed, task)
-                        retry_after = parse_retry_after(
-                            streamed.response.headers.get("Retry-After")
-                        )
-                    except httpx.RequestError as exc:
-                        failure = DownloadError(
-                            f"download of task {task.task_id} broke off: {_describe(exc)}",
-                            provider=self.provider.id,
-                            task_id=task.task_id,
-                            code="Interrupted",
-                        )
-                    if failure is None:
-                        sink.flush()
-                        os.fsync(sink.fileno())
+                yield Blocking(part.open)
+                try:
+                    streamed: Streamed = yield StreamTo(request, part)
+                    failure = self._check_download(streamed, task)
+                    retry_after = parse_retry_after(streamed.response.headers.get("Retry-After"))
+                except httpx.RequestError as exc:
+                    failure = DownloadError(
+                        f"download of task {task.task_id} broke off: {_describe(exc)}",
+                        provider=self.provider.id,
+                        task_id=task.task_id,
+                        code="Interrupted",
+                    )
                 if failure is None:
-                    os.replace(tmp, path)
+                    yield Blocking(part.commit)
                     self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
                     return path
+                yield Blocking(part.close)
                 if (
                     failure.code not in _RETRYABLE_DOWNLOAD_FAILURES
                     or attempt >= self.retry.max_attempts
@@ -497,9 +512,17 @@ class Operations:
                     error=failure.code or type(failure).__name__,
                 )
                 yield Sleep(delay)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        except GeneratorExit:
+            # The caller abandoned the flow (Ctrl-C, a cancelled task): no action can follow.
+            part.discard()
+            raise
+        except BaseException:
+            try:
+                yield Blocking(part.discard)
+            finally:
+                if not part.discarded:  # the flow was closed before the discard could run
+                    part.discard()
+            raise
 
     def _check_download(self, streamed: Streamed, task: Task) -> VideoEditError | None:
         response = streamed.response
@@ -538,6 +561,56 @@ class Operations:
                 code="EmptyResult",
             )
         return None
+
+
+class PartFile:
+    """The temporary file beside ``target`` that a download streams into, renamed into place
+    once complete and checked: the target holds a whole file or what it held before.
+
+    Every method blocks; the save flow hands them to its driver as :class:`Blocking` actions.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        self._file: IO[bytes] | None = None
+        self.discarded = False
+
+    def open(self) -> None:
+        """Start (or, for a new attempt, start again) with an empty file."""
+        self.close()
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "wb")  # noqa: SIM115 (closed by close/commit/discard)
+
+    def write(self, data: bytes) -> int:
+        if self._file is None:
+            raise ValueError("write to a part file that is not open")
+        return self._file.write(data)
+
+    def close(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            file.close()
+
+    def commit(self) -> None:
+        """Flush to the disk, then rename over the target (atomic on one file system)."""
+        if self._file is None:
+            raise ValueError("commit of a part file that is not open")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self.close()
+        os.replace(self.path, self.target)
+
+    def discard(self) -> None:
+        """Close and remove the part file; idempotent."""
+        if self.discarded:
+            return
+        self.discarded = True
+        try:
+            self.close()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
 
 
 #: Download failures worth another try: the link itself is fine, the transfer was not.

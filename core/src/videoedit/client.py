@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 import anyio
 import httpx
 
-from videoedit._flows import Action, EventCallback, Operations, Sleep, Streamed, StreamTo, Transmit
+from videoedit._flows import (
+    Action,
+    Blocking,
+    EventCallback,
+    Operations,
+    Sleep,
+    Streamed,
+    StreamTo,
+    Transmit,
+)
 from videoedit.errors import AuthenticationError, InvalidRequestError
 from videoedit.keys import ApiKey
 from videoedit.plugins import PluginHost, default_host
@@ -247,10 +256,16 @@ class Client(_BaseClient):
                     value = self._perform(action)
                 except httpx.RequestError as exc:
                     error = exc
+                except Exception as exc:
+                    if not isinstance(action, Blocking):
+                        raise
+                    error = exc  # a file operation failed: the flow cleans up, then raises it
         finally:
             flow.close()
 
     def _perform(self, action: Action) -> Any:
+        if isinstance(action, Blocking):
+            return action.call()
         if isinstance(action, Transmit):
             return self._http.send(action.request)
         if isinstance(action, StreamTo):
@@ -400,6 +415,10 @@ class AsyncClient(_BaseClient):
                     value = await self._perform(action)
                 except httpx.RequestError as exc:
                     error = exc
+                except Exception as exc:
+                    if not isinstance(action, Blocking):
+                        raise
+                    error = exc  # a file operation failed: the flow cleans up, then raises it
         finally:
             flow.close()
 
@@ -407,6 +426,9 @@ class AsyncClient(_BaseClient):
         if isinstance(action, Sleep):
             await self._sleep(action.seconds)
             return None
+        if isinstance(action, Blocking):
+            # File I/O in a worker thread: a slow or full disk never stalls the event loop.
+            return await anyio.to_thread.run_sync(action.call)
         async with self._slots:
             return await self._send(action)
 
@@ -419,7 +441,7 @@ class AsyncClient(_BaseClient):
             try:
                 if response.is_success:
                     async for chunk in response.aiter_bytes(CHUNK):
-                        action.sink.write(chunk)
+                        await anyio.to_thread.run_sync(action.sink.write, chunk)
                         written += len(chunk)
                 else:
                     await response.aread()
