@@ -313,6 +313,9 @@ class Operations:
                 field="request",
                 rule="must be an EditRequest",
             )
+        # The local files' content is checked here, not when the request is built: a probe
+        # runs ffmpeg, which an async client must not do on its event loop.
+        yield Blocking(request.check_local_files)
         request = yield from self.upload_local_files(request, callback)
         http_request = self.plugins.build_create(self.provider, request)
         try:

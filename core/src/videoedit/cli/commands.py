@@ -157,7 +157,11 @@ def build_request(args: argparse.Namespace) -> VideoEdit:
         name: getattr(args, name) for name in REQUEST_FLAGS if hasattr(args, name)
     }
     try:
-        return VideoEdit(video=args.video, **fields)
+        request = VideoEdit(video=args.video, **fields)
+        # Submission checks a local video's content again; here it is checked before the
+        # command starts anything (an embedded emulator, a client), to name the flag to change.
+        request.check_local_files()
+        return request
     except InvalidRequestError as exc:
         # Name the flag as well as the field: the user typed the flag.
         flag = REQUEST_FLAGS.get((exc.field or "").split("[")[0].split(".")[0])
