@@ -14,8 +14,10 @@ provider; that name still works, with a :class:`DeprecationWarning`.
 
 from __future__ import annotations
 
+import argparse
 import warnings
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
@@ -27,11 +29,40 @@ if TYPE_CHECKING:
     from videoedit.events import TaskEvent
     from videoedit.requests import EditRequest
 
-__all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditHookSpecs", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT",
+    "CommandLine",
+    "EncodeContext",
+    "Register",
+    "VideoEditHookSpecs",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT = "videoedit"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+#: A command's body: ``run(args, ctx)`` returns the exit code (0) or raises; ``ctx`` is the
+#: command line's :class:`videoedit.cli.commands.Context` (its console, how to resume).
+CommandRun = Callable[[argparse.Namespace, Any], int]
+
+
+class CommandLine(Protocol):
+    """What :meth:`VideoEditHookSpecs.register_commands` is handed: the ``videoedit`` command
+    line while it is being built (implemented by :class:`videoedit.cli.extension.Commands`)."""
+
+    def command(self, name: str) -> argparse.ArgumentParser:
+        """The parser of a command already there (``edit``, ``status``, …), to add flags to."""
+        ...
+
+    def add_command(self, name: str, run: CommandRun, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add the command ``name`` and return its parser, to add arguments to.
+
+        ``kwargs`` go to argparse's ``add_parser`` (``help``, ``description``…); the parser
+        already has the output flags every command has (``--json``, ``-q``, ``--debug``).
+        """
+        ...
 
 
 class VideoEditHookSpecs:
@@ -58,6 +89,21 @@ class VideoEditHookSpecs:
         :param request: the validated request, with local files already replaced by URLs.
         :param context: the provider, dialect, region and options of the destination.
         :returns: the body as a JSON-ready dict; the first non-``None`` answer wins.
+        """
+
+    @hookspec
+    def register_commands(self, cli: CommandLine) -> None:
+        """Add commands to the ``videoedit`` command line, or flags to its commands.
+
+        Called once, when the command line is built, after the core's own commands (so what a
+        plugin adds comes last, in the listing and in the help). This is how the emulator
+        adds ``videoedit demo`` and ``videoedit edit --emulator`` without the core importing it.
+
+        :param cli: ``cli.add_command(name, run, help=…)`` adds a command whose
+            ``run(args, ctx)`` returns its exit code; ``cli.command("edit")`` is the parser
+            of an existing command. A flag of ``edit`` that stores a
+            :class:`videoedit.cli.extension.Embedded` in ``args.embedded`` makes the edit run
+            against the service it starts inside the command.
         """
 
     @hookspec

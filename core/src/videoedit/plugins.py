@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from videoedit.encoding import EncodeContext
     from videoedit.events import TaskEvent
+    from videoedit.hookspecs import CommandLine
     from videoedit.provider import Provider, ProviderFactory
     from videoedit.requests import EditRequest
 
@@ -305,6 +306,21 @@ class PluginHost:
         and so can a test or a script that drives a provider by hand.
         """
         return provider.build_create(request, self.encode(request, provider.encode_context()))
+
+    # -- register_commands -------------------------------------------------------------------
+    def register_commands(self, cli: CommandLine) -> None:
+        """Let each plugin add its commands, in the order the plugins were loaded.
+
+        A plugin whose hook raises is reported like any broken plugin (a warning, or fatal in
+        strict mode); what it added before it raised stays.
+        """
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(**_hook_args(impl, cli=cli))
+            except Exception as exc:
+                self._fail(
+                    impl.plugin_name, f"register_commands failed: {type(exc).__name__}: {exc}"
+                )
 
     # -- on_task_event -----------------------------------------------------------------------
     def emit(self, event: TaskEvent) -> None:
