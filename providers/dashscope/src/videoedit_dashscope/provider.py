@@ -20,7 +20,7 @@ from videoedit.errors import InvalidRequestError, ServiceError, VideoEditError
 from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader, json_body
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
-from videoedit.wire import url_expiry
+from videoedit.wire import as_integer, as_number, url_expiry
 from videoedit_dashscope.errors import parse_dashscope_error
 from videoedit_dashscope.upload import DashScopeUploader
 
@@ -56,10 +56,6 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     """The link's own ``Expires=`` (epoch seconds, OSS-style), else 24 h after the task ended."""
     signed = url_expiry(url)
@@ -68,27 +64,14 @@ def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     return ended + RESULT_LIFETIME if ended else None
 
 
-def _integer(value: Any) -> int | None:
-    """An integer sent as ``720``, ``720.0`` or ``"720"``; anything else is ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def parse_usage(raw: Mapping[str, Any]) -> Usage:
     """wan2.7 reports input/output/total seconds and ``SR``; vace reports ``video_duration``."""
     return Usage(
-        input_seconds=_number(raw.get("input_video_duration")),
-        output_seconds=_number(raw.get("output_video_duration", raw.get("video_duration"))),
-        total_seconds=_number(raw.get("duration")),
-        video_count=_integer(raw.get("video_count")),
-        short_side=_integer(raw.get("SR")),
+        input_seconds=as_number(raw.get("input_video_duration")),
+        output_seconds=as_number(raw.get("output_video_duration", raw.get("video_duration"))),
+        total_seconds=as_number(raw.get("duration")),
+        video_count=as_integer(raw.get("video_count")),
+        short_side=as_integer(raw.get("SR")),
         raw=dict(raw),
     )
 
@@ -250,9 +233,9 @@ class DashScopeProvider(Provider):
         assert isinstance(body, dict)
         return TaskPage(
             tasks=tasks,
-            page=_integer(body.get("page_no")) or 1,
-            page_size=_integer(body.get("page_size")),
-            total=_integer(body.get("total")),
+            page=as_integer(body.get("page_no")) or 1,
+            page_size=as_integer(body.get("page_size")),
+            total=as_integer(body.get("total")),
         )
 
     def parse_error(self, response: httpx.Response) -> VideoEditError:

@@ -29,7 +29,13 @@ from videoedit.errors import (
 from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus, Usage
-from videoedit.wire import as_number, epoch_to_datetime, url_expiry
+from videoedit.wire import (
+    as_number,
+    epoch_to_datetime,
+    progress_fraction,
+    status_from,
+    url_expiry,
+)
 from videoedit_vtrix.errors import error_fields, parse_vtrix_error
 
 __all__ = [
@@ -61,9 +67,7 @@ _STATUS = {
 
 def map_status(word: Any) -> TaskStatus:
     """A Vtrix status word as one of the six; unknown words mean the task is still running."""
-    if not isinstance(word, str):
-        return TaskStatus.RUNNING
-    return _STATUS.get(word.strip().lower(), TaskStatus.RUNNING)
+    return status_from(word, _STATUS)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -87,12 +91,7 @@ def parse_progress(value: Any, status: TaskStatus) -> float | None:
 
     A figure above 1 is read as a percentage, in case a page reports 0–100.
     """
-    number = as_number(value)
-    if number is None:
-        return 1.0 if status is TaskStatus.SUCCEEDED else None
-    if number > 1:
-        number /= 100
-    return min(1.0, max(0.0, number))
+    return progress_fraction(value, done=status is TaskStatus.SUCCEEDED)
 
 
 def _video_content(output: Any) -> Mapping[str, Any] | None:
