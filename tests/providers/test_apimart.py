@@ -275,6 +275,13 @@ def test_status_request_gets_the_task_with_language_and_key() -> None:
     assert http.headers["Authorization"] == f"Bearer {KEY}"
 
 
+def test_a_task_id_cannot_reach_another_route() -> None:
+    http = make_provider().build_status("../videos/generations?language=zh")
+
+    assert http.url.raw_path == (b"/v1/tasks/..%2Fvideos%2Fgenerations%3Flanguage%3Dzh?language=en")
+    assert http.url.params["language"] == "en"
+
+
 def poll_body(**data: Any) -> dict[str, Any]:
     return {"code": 200, "data": {"id": "task_01", **data}}
 

@@ -275,6 +275,13 @@ def test_status_request_gets_the_task_path_with_the_key() -> None:
     assert http.headers["Authorization"] == f"Bearer {KEY}"
 
 
+def test_a_task_id_cannot_reach_another_route() -> None:
+    http = make_provider().build_status("../../v1/generation?x=1")
+
+    assert http.url.raw_path == b"/model/v1/generation/task/..%2F..%2Fv1%2Fgeneration%3Fx%3D1"
+    assert http.url.query == b""
+
+
 @pytest.mark.parametrize(
     ("word", "status"),
     [

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
+from urllib.parse import quote
 
 import httpx
 
@@ -46,6 +47,7 @@ __all__ = [
     "UploadFlow",
     "Uploader",
     "parse_retry_after",
+    "quote_task_id",
 ]
 
 
@@ -113,6 +115,16 @@ def parse_retry_after(value: str | None) -> float | None:
 
     now = datetime.now(timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+def quote_task_id(task_id: str) -> str:
+    """A task id as one URL path segment, every provider's way of putting it in a path.
+
+    Everything but letters, digits and ``-._~`` is percent-encoded, ``/`` and ``?`` included,
+    so an id (it comes back from the service, or from a user resuming a task) can never reach
+    another route: ``../uploads?action=getPolicy`` stays one segment of the task's own path.
+    """
+    return quote(task_id, safe="")
 
 
 def json_body(response: httpx.Response) -> Any:

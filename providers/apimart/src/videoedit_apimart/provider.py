@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import httpx
 
 from videoedit.errors import ServiceError, UnsupportedOperationError, VideoEditError
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
+from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus
 from videoedit.wire import (
@@ -196,7 +196,10 @@ class ApimartProvider(Provider):
     def build_status(self, task_id: str) -> httpx.Request:
         params = {"language": self.options.language} if self.options.language else None
         return httpx.Request(
-            "GET", self.base_url + TASK_PATH + task_id, params=params, headers=self._headers()
+            "GET",
+            self.base_url + TASK_PATH + quote_task_id(task_id),
+            params=params,
+            headers=self._headers(),
         )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:

@@ -12,12 +12,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
 from videoedit.errors import InvalidRequestError, ServiceError, VideoEditError
-from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader, json_body
+from videoedit.provider import (
+    ListQuery,
+    Provider,
+    ProviderConfig,
+    Uploader,
+    json_body,
+    quote_task_id,
+)
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
 from videoedit.wire import as_integer, as_number, url_expiry
@@ -139,11 +145,6 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
     )
 
 
-def _path(task_id: str) -> str:
-    """A task id as one path segment: an id holding ``/`` or ``?`` cannot reach another route."""
-    return quote(task_id, safe="")
-
-
 def _uses_oss(body: Any) -> bool:
     """Whether any string in the body is an ``oss://`` URL (then the resolve header is due)."""
     if isinstance(body, str):
@@ -192,7 +193,7 @@ class DashScopeProvider(Provider):
 
     def build_status(self, task_id: str) -> httpx.Request:
         return httpx.Request(
-            "GET", f"{self.base_url}/tasks/{_path(task_id)}", headers=self.request_headers()
+            "GET", f"{self.base_url}/tasks/{quote_task_id(task_id)}", headers=self.request_headers()
         )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
@@ -200,7 +201,9 @@ class DashScopeProvider(Provider):
 
     def build_cancel(self, task_id: str) -> httpx.Request:
         return httpx.Request(
-            "POST", f"{self.base_url}/tasks/{_path(task_id)}/cancel", headers=self.request_headers()
+            "POST",
+            f"{self.base_url}/tasks/{quote_task_id(task_id)}/cancel",
+            headers=self.request_headers(),
         )
 
     def build_list(self, query: ListQuery) -> httpx.Request:

@@ -26,7 +26,7 @@ from videoedit.errors import (
     UnsupportedOperationError,
     VideoEditError,
 )
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
+from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus, Usage
 from videoedit.wire import (
@@ -244,7 +244,9 @@ class VtrixProvider(Provider):
         return parse_task(self.id, json_body(response))
 
     def build_status(self, task_id: str) -> httpx.Request:
-        return httpx.Request("GET", self.base_url + TASK_PATH + task_id, headers=self._headers())
+        return httpx.Request(
+            "GET", self.base_url + TASK_PATH + quote_task_id(task_id), headers=self._headers()
+        )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
         return parse_task(self.id, json_body(response), task_id)
