@@ -153,16 +153,20 @@ class PluginHost:
         would seem installed and do nothing. pluggy's ``check_pending`` names one offender
         at a time, so it is asked again until every plugin passes.
         """
-        while True:
-            try:
-                self.pm.check_pending()
-            except pluggy.PluginValidationError as exc:
-                name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
-                error = self._unknown_hooks(exc.plugin)
-                self.pm.unregister(exc.plugin)
-                self._fail(name, error)
-            else:
-                return
+        while (found := self._unregister_pending()) is not None:
+            self._fail(*found)
+
+    def _unregister_pending(self) -> tuple[str, str] | None:
+        """The name of a plugin whose hook no specification names, and what is wrong with it,
+        after unregistering it; ``None`` when every plugin passes ``check_pending``."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            error = self._unknown_hooks(exc.plugin)
+            self.pm.unregister(exc.plugin)
+            return name, error
+        return None
 
     def _unknown_hooks(self, plugin: Any) -> str:
         known = sorted(
@@ -188,16 +192,13 @@ class PluginHost:
             self.pm.register(plugin, name=name)
         except ValueError as exc:
             raise PluginLoadError(str(exc), code="PluginLoadError") from None
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            offender = self.pm.get_name(exc.plugin) or repr(exc.plugin)
-            error = self._unknown_hooks(exc.plugin)
-            self.pm.unregister(exc.plugin)
+        found = self._unregister_pending()
+        if found is not None:
+            offender, error = found
             raise PluginLoadError(
                 f"videoedit plugin {offender!r} was not registered: {error}",
                 code="PluginLoadError",
-            ) from None
+            )
         self._providers = None
 
     def unregister(self, name: str) -> None:
