@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+ and make:
 #   make demo   an edit on the embedded emulator (no key, no network)
-#   make test   lint, format check, type check and the whole test suite
+#   make test   lint, format check, import layers, type check and the whole test suite
 # uv is used when it is on PATH; otherwise it is installed into .tools/ from PyPI.
 
 SHELL := /bin/bash
@@ -34,9 +34,11 @@ $(TOOLS)/bin/uv:
 sync: $(UV)
 	$(UV) sync --all-packages --locked --quiet
 
+# lint-imports checks the layers of [tool.importlinter] in pyproject.toml (docs/architecture.md).
 lint: sync
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 typecheck: sync
 	$(RUN) mypy
@@ -65,4 +67,4 @@ bench: sync
 	$(RUN) python -m bench $(BENCH)
 
 clean:
-	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache build dist
+	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .import_linter_cache .grimp_cache build dist

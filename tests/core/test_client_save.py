@@ -6,6 +6,7 @@ temporary file is left behind.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from videoedit import DownloadError, RetryPolicy, Task, TaskFailedError, TaskResult, TaskStatus
+from videoedit._flows import PartFile
 
 pytestmark = pytest.mark.anyio
 
@@ -215,3 +217,44 @@ async def test_a_saved_event_names_the_path(client, done, callback, tmp_path: Pa
     await client.save(done, tmp_path / "out.mp4", on_event=callback)
     [saved] = callback.events
     assert (saved.kind, saved.detail) == ("saved", str(tmp_path / "out.mp4"))
+
+
+@pytest.fixture
+def file_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Which thread ran each file operation of a save: (method of PartFile, thread ident)."""
+    seen: list[tuple[str, int]] = []
+    for name in ("open", "write", "close", "commit", "discard"):
+        original = getattr(PartFile, name)
+
+        def recorded(self: PartFile, *args: object, _name=name, _original=original) -> object:
+            seen.append((_name, threading.get_ident()))
+            return _original(self, *args)
+
+        monkeypatch.setattr(PartFile, name, recorded)
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["async"])
+async def test_under_the_async_client_the_file_is_written_off_the_event_loop(
+    client, done, tmp_path: Path, file_threads: list[tuple[str, int]]
+) -> None:
+    loop_thread = threading.get_ident()
+    await client.save(done, tmp_path / "out.mp4")
+
+    assert {"open", "write", "commit"} <= {name for name, _ in file_threads}
+    assert [name for name, thread in file_threads if thread == loop_thread] == []
+
+
+@pytest.mark.parametrize("kind", ["async"])
+async def test_under_the_async_client_a_failed_download_is_cleaned_up_off_the_event_loop(
+    make_client, service, done, tmp_path: Path, file_threads: list[tuple[str, int]]
+) -> None:
+    client = make_client(retry=RetryPolicy.none())
+    service.script("download", httpx.Response(200, content=b""))
+    loop_thread = threading.get_ident()
+    with pytest.raises(DownloadError):
+        await client.save(done, tmp_path / "out.mp4")
+
+    assert "discard" in {name for name, _ in file_threads}
+    assert [name for name, thread in file_threads if thread == loop_thread] == []
+    assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,8 @@
 """A local input video is probed before anything is sent: container, size, length, sides, ratio.
 
-The clips are real, rendered once per session by imageio-ffmpeg's ffmpeg at a few frames per
-second so that the whole set takes about a second to make.
+The probe runs when the edit is submitted, not when the request is built. The clips are real,
+rendered once per session by imageio-ffmpeg's ffmpeg at a few frames per second so that the
+whole set takes about a second to make.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 import videoedit.probe
-from videoedit import InvalidRequestError, VideoEdit
+from videoedit import Client, InvalidRequestError, PluginHost, VideoEdit
 from videoedit.probe import probe_video
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
@@ -51,9 +53,28 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def rejected(video: Path, **fields: object) -> InvalidRequestError:
-    with pytest.raises(InvalidRequestError) as caught:
-        VideoEdit(video=str(video), **fields)
+    """The error the submission of this edit raises, having sent nothing (no upload either)."""
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(500))
+    plugins = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
+    with (
+        Client("dashscope-singapore", api_key="sk", plugins=plugins, transport=transport) as client,
+        pytest.raises(InvalidRequestError) as caught,
+    ):
+        client.submit(VideoEdit(video=str(video), **fields))
+    assert sent == []
     return caught.value
+
+
+def test_building_the_request_probes_nothing(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_probe(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a request was probed while it was being built")
+
+    monkeypatch.setattr(videoedit.probe, "probe_video", no_probe)
+    edit = VideoEdit(video=clips["long.mp4"], duration=10)  # too long: found at submission
+    assert edit.local_files() == {"video": clips["long.mp4"]}
 
 
 def test_the_probe_reads_what_was_rendered(clips: dict[str, Path]) -> None:
@@ -67,6 +88,7 @@ def test_the_probe_reads_what_was_rendered(clips: dict[str, Path]) -> None:
 @pytest.mark.parametrize("name", ["ok.mp4", "ok.mov"])
 def test_a_video_within_every_limit_is_accepted(clips: dict[str, Path], name: str) -> None:
     edit = VideoEdit(video=clips[name], duration=2)
+    edit.check_local_files()  # what submission runs: no error
     assert edit.video == str(clips[name])
     assert edit.local_files() == {"video": clips[name]}
 
@@ -137,7 +159,7 @@ def test_without_ffmpeg_the_content_checks_are_skipped(
 ) -> None:
     monkeypatch.setattr(videoedit.probe, "ffmpeg_exe", lambda: None)
     for name in ("short.mp4", "long.mp4", "low.mp4", "wide.mp4", "tall.mp4", "matroska.mp4"):
-        VideoEdit(video=clips[name], duration=10)
+        VideoEdit(video=clips[name], duration=10).check_local_files()
 
 
 def test_without_ffmpeg_the_size_and_name_rules_still_apply(

@@ -222,11 +222,59 @@ def test_strict_mode_makes_a_broken_plugin_fatal(monkeypatch: pytest.MonkeyPatch
         PluginHost.from_entry_points()
 
 
+MISSPELT = EntryPoint(name="misspelt", value="misspelt_plugin", group="videoedit")
+
+
+def test_a_plugin_with_a_misspelt_hook_is_a_warning_and_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with_extra_entry_points(monkeypatch, MISSPELT)
+    with pytest.warns(PluginWarning) as caught:
+        host = PluginHost.from_entry_points()
+    [warning] = [str(w.message) for w in caught if "misspelt" in str(w.message)]
+    assert warning.startswith(
+        "videoedit plugin 'misspelt' was skipped: 'register_provider' is not a videoedit hook "
+        "(did you mean 'register_providers'?); the hooks are encode_request, on_task_event, "
+    )
+    assert [f.name for f in host.failures] == ["misspelt"]
+    assert "misspelt" not in host.plugin_names
+    assert BUILT_IN | {"acme"} <= ids(host)
+
+
+def test_strict_mode_makes_a_misspelt_hook_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_extra_entry_points(monkeypatch, MISSPELT)
+    with pytest.raises(PluginLoadError, match="'register_provider' is not a videoedit hook"):
+        PluginHost.from_entry_points(strict=True)
+
+
+class _Misspelt:
+    @hookimpl
+    def on_task_events(self, event: Any) -> None:
+        raise AssertionError("never called: no hook has this name")
+
+
+def test_registering_a_plugin_with_a_misspelt_hook_by_hand_raises() -> None:
+    host = PluginHost.from_entry_points(allow=["wan27"])
+    with pytest.raises(PluginLoadError, match="'on_task_events' is not a videoedit hook"):
+        host.register(_Misspelt(), name="misspelt")
+    assert host.plugin_names == ["wan27"]
+
+
 def test_strict_mode_makes_a_failing_registration_fatal() -> None:
     host = PluginHost.from_entry_points(strict=True)
     host.register(_Boom(), name="boom")
     with pytest.raises(PluginLoadError, match="register_providers failed"):
         host.providers()
+
+
+def test_the_hookspecs_first_name_still_works_with_a_deprecation_warning() -> None:
+    from videoedit import hookspecs
+
+    with pytest.warns(DeprecationWarning, match="VideoEditProvider is now VideoEditHookSpecs"):
+        old = hookspecs.VideoEditProvider
+    assert old is hookspecs.VideoEditHookSpecs
+    with pytest.raises(AttributeError):
+        hookspecs.VideoEditProviders  # noqa: B018
 
 
 def test_a_plugin_name_cannot_be_registered_twice() -> None:

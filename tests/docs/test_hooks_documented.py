@@ -23,7 +23,7 @@ def hook_names() -> list[str]:
     marker = f"{hookspecs.PROJECT}_spec"  # what pluggy's HookspecMarker sets on a hook
     return sorted(
         name
-        for name, member in vars(hookspecs.VideoEditProvider).items()
+        for name, member in vars(hookspecs.VideoEditHookSpecs).items()
         if callable(member) and hasattr(member, marker)
     )
 
@@ -38,7 +38,7 @@ def test_the_hook_specification_is_found() -> None:
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_the_hook_has_a_docstring_documenting_every_parameter(hook: str) -> None:
-    function = getattr(hookspecs.VideoEditProvider, hook)
+    function = getattr(hookspecs.VideoEditHookSpecs, hook)
     doc = inspect.getdoc(function) or ""
     parameters = [p for p in inspect.signature(function).parameters if p != "self"]
 
@@ -54,7 +54,7 @@ def test_the_hook_has_a_docstring_documenting_every_parameter(hook: str) -> None
 def test_the_hook_is_on_the_hooks_page(hook: str) -> None:
     page = HOOKS_PAGE.read_text(encoding="utf-8")
 
-    assert f"::: videoedit.hookspecs.VideoEditProvider.{hook}\n" in page, (
+    assert f"::: videoedit.hookspecs.VideoEditHookSpecs.{hook}\n" in page, (
         f"docs/hooks.md has no section rendering the {hook} hook"
     )
 

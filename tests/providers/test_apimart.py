@@ -46,10 +46,8 @@ def host() -> PluginHost:
     return PluginHost.from_entry_points(allow=["wan27", "apimart"], strict=True)
 
 
-def make_provider(host: PluginHost, base_url: str = BASE, **options: Any) -> ApimartProvider:
-    return ApimartProvider(
-        ProviderConfig(base_url=base_url, api_key=ApiKey(KEY), plugins=host, options=options)
-    )
+def make_provider(base_url: str = BASE, **options: Any) -> ApimartProvider:
+    return ApimartProvider(ProviderConfig(base_url=base_url, api_key=ApiKey(KEY), options=options))
 
 
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -80,7 +78,7 @@ def full_edit(images: int = 1) -> VideoEdit:
 
 
 def test_create_posts_the_flat_body_with_every_field(host: PluginHost) -> None:
-    http = make_provider(host).build_create(full_edit())
+    http = host.build_create(make_provider(), full_edit())
 
     assert http.method == "POST"
     assert str(http.url) == "https://api.apimart.ai/v1/videos/generations"
@@ -105,7 +103,7 @@ def test_create_posts_the_flat_body_with_every_field(host: PluginHost) -> None:
 def test_minimal_edit_sends_the_documented_defaults_and_no_optional_fields(
     host: PluginHost,
 ) -> None:
-    http = make_provider(host).build_create(VideoEdit(video=CLIP))
+    http = host.build_create(make_provider(), VideoEdit(video=CLIP))
 
     assert sent_json(http) == {
         "model": "wan2.7-videoedit",
@@ -119,9 +117,9 @@ def test_minimal_edit_sends_the_documented_defaults_and_no_optional_fields(
 
 
 def test_white_label_base_url_keeps_the_documented_paths(host: PluginHost) -> None:
-    provider = make_provider(host, base_url="https://gateway.example.org/")
+    provider = make_provider(base_url="https://gateway.example.org/")
 
-    assert str(provider.build_create(VideoEdit(video=CLIP)).url) == (
+    assert str(host.build_create(provider, VideoEdit(video=CLIP)).url) == (
         "https://gateway.example.org/v1/videos/generations"
     )
     assert str(provider.build_status("task_1").url) == (
@@ -141,7 +139,7 @@ def test_encoding_goes_through_the_hook_with_the_apimart_dialect(host: PluginHos
             return None
 
     host.register(Spy(), name="spy")
-    make_provider(host, max_reference_images=3).build_create(VideoEdit(video=CLIP))
+    host.build_create(make_provider(max_reference_images=3), VideoEdit(video=CLIP))
 
     assert [(c.provider, c.dialect) for c in seen] == [("apimart", "apimart")]
     assert seen[0].options == {"max_reference_images": 3}
@@ -152,7 +150,7 @@ def test_a_request_type_no_plugin_encodes_for_the_gateway_is_refused(host: Plugi
         model: str = "wan2.1-vace-plus"
 
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host).build_create(Other())
+        host.build_create(make_provider(), Other())
 
     assert caught.value.code == "UnsupportedRequest"
     assert "'apimart' format" in caught.value.message
@@ -162,11 +160,9 @@ def test_a_request_type_no_plugin_encodes_for_the_gateway_is_refused(host: Plugi
 
 
 def test_field_names_option_renames_the_unconfirmed_fields(host: PluginHost) -> None:
-    provider = make_provider(
-        host, field_names={"ratio": "size", "image_urls": "reference_image_urls"}
-    )
+    provider = make_provider(field_names={"ratio": "size", "image_urls": "reference_image_urls"})
 
-    body = sent_json(provider.build_create(full_edit()))
+    body = sent_json(host.build_create(provider, full_edit()))
 
     assert body["size"] == "9:16"
     assert body["reference_image_urls"] == [REF.format(0)]
@@ -174,17 +170,17 @@ def test_field_names_option_renames_the_unconfirmed_fields(host: PluginHost) -> 
     assert "image_urls" not in body
 
 
-def test_field_names_option_refuses_an_unknown_body_field(host: PluginHost) -> None:
+def test_field_names_option_refuses_an_unknown_body_field() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, field_names={"aspect": "size"})
+        make_provider(field_names={"aspect": "size"})
 
     assert caught.value.field == "options.field_names.aspect"
     assert "not a body field" in caught.value.message
 
 
-def test_field_names_option_refuses_two_fields_on_one_wire_name(host: PluginHost) -> None:
+def test_field_names_option_refuses_two_fields_on_one_wire_name() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, field_names={"ratio": "resolution"})
+        make_provider(field_names={"ratio": "resolution"})
 
     assert caught.value.field == "options.field_names"
     assert (
@@ -193,15 +189,15 @@ def test_field_names_option_refuses_two_fields_on_one_wire_name(host: PluginHost
     )
 
 
-def test_field_names_option_refuses_an_empty_wire_name(host: PluginHost) -> None:
+def test_field_names_option_refuses_an_empty_wire_name() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, field_names={"ratio": " "})
+        make_provider(field_names={"ratio": " "})
 
     assert caught.value.field == "options.field_names.ratio"
 
 
 def test_four_reference_images_are_sent_by_default(host: PluginHost) -> None:
-    body = sent_json(make_provider(host).build_create(full_edit(images=4)))
+    body = sent_json(host.build_create(make_provider(), full_edit(images=4)))
 
     assert body["image_urls"] == [REF.format(i) for i in range(4)]
 
@@ -209,10 +205,10 @@ def test_four_reference_images_are_sent_by_default(host: PluginHost) -> None:
 def test_max_reference_images_option_lowers_the_limit_naming_field_and_option(
     host: PluginHost,
 ) -> None:
-    provider = make_provider(host, max_reference_images=3)
+    provider = make_provider(max_reference_images=3)
 
     with pytest.raises(InvalidRequestError) as caught:
-        provider.build_create(full_edit(images=4))
+        host.build_create(provider, full_edit(images=4))
 
     assert caught.value.field == "reference_images"
     assert "at most 3" in caught.value.message
@@ -220,23 +216,23 @@ def test_max_reference_images_option_lowers_the_limit_naming_field_and_option(
 
 
 @pytest.mark.parametrize("bad", [5, -1, "3", True])
-def test_max_reference_images_option_must_be_0_to_4(host: PluginHost, bad: Any) -> None:
+def test_max_reference_images_option_must_be_0_to_4(bad: Any) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, max_reference_images=bad)
+        make_provider(max_reference_images=bad)
 
     assert caught.value.field == "options.max_reference_images"
 
 
-def test_language_option_changes_or_drops_the_poll_query(host: PluginHost) -> None:
-    assert str(make_provider(host, language="zh").build_status("t").url).endswith("?language=zh")
-    assert str(make_provider(host, language="").build_status("t").url) == (
+def test_language_option_changes_or_drops_the_poll_query() -> None:
+    assert str(make_provider(language="zh").build_status("t").url).endswith("?language=zh")
+    assert str(make_provider(language="").build_status("t").url) == (
         "https://api.apimart.ai/v1/tasks/t"
     )
 
 
-def test_unknown_option_is_refused_naming_it(host: PluginHost) -> None:
+def test_unknown_option_is_refused_naming_it() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, fieldnames={})
+        make_provider(fieldnames={})
 
     assert caught.value.field == "options.fieldnames"
 
@@ -244,8 +240,8 @@ def test_unknown_option_is_refused_naming_it(host: PluginHost) -> None:
 # -- create and poll answers -----------------------------------------------------------------
 
 
-def test_create_answer_gives_the_task_id_as_pending(host: PluginHost) -> None:
-    task = make_provider(host).parse_create(
+def test_create_answer_gives_the_task_id_as_pending() -> None:
+    task = make_provider().parse_create(
         answer(200, {"code": 200, "data": [{"status": "submitted", "task_id": "task_01"}]})
     )
 
@@ -254,9 +250,9 @@ def test_create_answer_gives_the_task_id_as_pending(host: PluginHost) -> None:
     assert task.status is TaskStatus.PENDING
 
 
-def test_create_answer_with_a_non_200_code_is_an_error_despite_http_200(host: PluginHost) -> None:
+def test_create_answer_with_a_non_200_code_is_an_error_despite_http_200() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host).parse_create(
+        make_provider().parse_create(
             answer(200, {"code": 400, "message": "video_urls is required"})
         )
 
@@ -265,19 +261,26 @@ def test_create_answer_with_a_non_200_code_is_an_error_despite_http_200(host: Pl
     assert caught.value.message == "video_urls is required"
 
 
-def test_create_answer_without_a_task_id_is_a_service_error(host: PluginHost) -> None:
+def test_create_answer_without_a_task_id_is_a_service_error() -> None:
     with pytest.raises(ServiceError) as caught:
-        make_provider(host).parse_create(answer(200, {"code": 200, "data": []}))
+        make_provider().parse_create(answer(200, {"code": 200, "data": []}))
 
     assert caught.value.code == "MalformedResponse"
 
 
-def test_status_request_gets_the_task_with_language_and_key(host: PluginHost) -> None:
-    http = make_provider(host).build_status("task_01")
+def test_status_request_gets_the_task_with_language_and_key() -> None:
+    http = make_provider().build_status("task_01")
 
     assert http.method == "GET"
     assert str(http.url) == "https://api.apimart.ai/v1/tasks/task_01?language=en"
     assert http.headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_task_id_cannot_reach_another_route() -> None:
+    http = make_provider().build_status("../videos/generations?language=zh")
+
+    assert http.url.raw_path == (b"/v1/tasks/..%2Fvideos%2Fgenerations%3Flanguage%3Dzh?language=en")
+    assert http.url.params["language"] == "en"
 
 
 def poll_body(**data: Any) -> dict[str, Any]:
@@ -296,19 +299,17 @@ def poll_body(**data: Any) -> dict[str, Any]:
         ("some_new_word", TaskStatus.RUNNING),
     ],
 )
-def test_status_words_map_onto_the_six(host: PluginHost, word: str, status: TaskStatus) -> None:
+def test_status_words_map_onto_the_six(word: str, status: TaskStatus) -> None:
     body = poll_body(status=word, result={"videos": [{"url": "https://cdn.example/o.mp4"}]})
 
-    task = make_provider(host).parse_status("task_01", answer(200, body))
+    task = make_provider().parse_status("task_01", answer(200, body))
 
     assert task.status is status
 
 
 @pytest.mark.parametrize(("percent", "fraction"), [(0, 0.0), (35, 0.35), (100, 1.0), (120, 1.0)])
-def test_progress_percent_becomes_a_fraction(
-    host: PluginHost, percent: int, fraction: float
-) -> None:
-    task = make_provider(host).parse_status(
+def test_progress_percent_becomes_a_fraction(percent: int, fraction: float) -> None:
+    task = make_provider().parse_status(
         "task_01", answer(200, poll_body(status="processing", progress=percent))
     )
 
@@ -318,7 +319,7 @@ def test_progress_percent_becomes_a_fraction(
 @pytest.mark.parametrize(
     "url", ["https://cdn.example/o.mp4", ["https://cdn.example/o.mp4", "https://cdn.example/b.mp4"]]
 )
-def test_completed_result_url_may_be_a_string_or_a_list(host: PluginHost, url: Any) -> None:
+def test_completed_result_url_may_be_a_string_or_a_list(url: Any) -> None:
     body = poll_body(
         status="completed",
         progress=100,
@@ -327,7 +328,7 @@ def test_completed_result_url_may_be_a_string_or_a_list(host: PluginHost, url: A
         result={"videos": [{"url": url, "expires_at": 1763174708}]},
     )
 
-    task = make_provider(host).parse_status("task_01", answer(200, body))
+    task = make_provider().parse_status("task_01", answer(200, body))
 
     assert task.status is TaskStatus.SUCCEEDED
     assert task.progress == 1.0
@@ -338,16 +339,16 @@ def test_completed_result_url_may_be_a_string_or_a_list(host: PluginHost, url: A
     assert task.ended_at == datetime.fromtimestamp(1763088300, timezone.utc)
 
 
-def test_completed_without_a_result_url_is_a_service_error(host: PluginHost) -> None:
+def test_completed_without_a_result_url_is_a_service_error() -> None:
     with pytest.raises(ServiceError) as caught:
-        make_provider(host).parse_status(
+        make_provider().parse_status(
             "task_01", answer(200, poll_body(status="completed", result={"videos": [{"url": []}]}))
         )
 
     assert "result.videos[0].url" in caught.value.message
 
 
-def test_failed_task_keeps_the_error_code_and_message(host: PluginHost) -> None:
+def test_failed_task_keeps_the_error_code_and_message() -> None:
     body = poll_body(
         status="failed",
         progress=40,
@@ -358,16 +359,16 @@ def test_failed_task_keeps_the_error_code_and_message(host: PluginHost) -> None:
         },
     )
 
-    task = make_provider(host).parse_status("task_01", answer(200, body))
+    task = make_provider().parse_status("task_01", answer(200, body))
 
     assert task.status is TaskStatus.FAILED
     assert task.error_code == "InvalidParameter"
     assert task.error_message == "video too long"
 
 
-def test_poll_answer_with_a_non_200_code_is_an_error_despite_http_200(host: PluginHost) -> None:
+def test_poll_answer_with_a_non_200_code_is_an_error_despite_http_200() -> None:
     with pytest.raises(TaskNotFoundError) as caught:
-        make_provider(host).parse_status(
+        make_provider().parse_status(
             "task_x", answer(200, {"code": 404, "message": "task not found"})
         )
 
@@ -375,9 +376,9 @@ def test_poll_answer_with_a_non_200_code_is_an_error_despite_http_200(host: Plug
     assert caught.value.code == "404"
 
 
-def test_a_200_body_with_an_error_type_and_no_numeric_code_uses_the_type(host: PluginHost) -> None:
+def test_a_200_body_with_an_error_type_and_no_numeric_code_uses_the_type() -> None:
     with pytest.raises(RateLimitError):
-        make_provider(host).parse_create(
+        make_provider().parse_create(
             answer(
                 200,
                 {"code": "error", "error": {"message": "slow down", "type": "rate_limit_error"}},
@@ -388,8 +389,8 @@ def test_a_200_body_with_an_error_type_and_no_numeric_code_uses_the_type(host: P
 # -- HTTP errors -----------------------------------------------------------------------------
 
 
-def test_401_is_an_authentication_error_naming_the_key_variable(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_401_is_an_authentication_error_naming_the_key_variable() -> None:
+    error = make_provider().parse_error(
         answer(
             401,
             {
@@ -409,17 +410,15 @@ def test_401_is_an_authentication_error_naming_the_key_variable(host: PluginHost
     assert "APIMART_API_KEY" in error.hint
 
 
-def test_403_is_permission_denied(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
-        answer(403, {"code": 403, "message": "insufficient quota"})
-    )
+def test_403_is_permission_denied() -> None:
+    error = make_provider().parse_error(answer(403, {"code": 403, "message": "insufficient quota"}))
 
     assert isinstance(error, PermissionDeniedError)
     assert error.message == "insufficient quota"
 
 
-def test_429_is_a_rate_limit_with_retry_after(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_429_is_a_rate_limit_with_retry_after() -> None:
+    error = make_provider().parse_error(
         answer(429, {"code": 429, "message": "too many requests"}, headers={"Retry-After": "3"})
     )
 
@@ -427,17 +426,15 @@ def test_429_is_a_rate_limit_with_retry_after(host: PluginHost) -> None:
     assert error.retry_after == 3.0
 
 
-def test_429_without_retry_after(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
-        answer(429, {"error": {"message": "too many requests"}})
-    )
+def test_429_without_retry_after() -> None:
+    error = make_provider().parse_error(answer(429, {"error": {"message": "too many requests"}}))
 
     assert isinstance(error, RateLimitError)
     assert error.retry_after is None
 
 
-def test_500_is_a_service_error(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_500_is_a_service_error() -> None:
+    error = make_provider().parse_error(
         answer(
             500,
             {
@@ -455,8 +452,8 @@ def test_500_is_a_service_error(host: PluginHost) -> None:
     assert error.message == "upstream failed"
 
 
-def test_400_naming_a_renamed_field_points_at_the_request_field(host: PluginHost) -> None:
-    provider = make_provider(host, field_names={"image_urls": "images"})
+def test_400_naming_a_renamed_field_points_at_the_request_field() -> None:
+    provider = make_provider(field_names={"image_urls": "images"})
 
     error = provider.parse_error(answer(400, {"code": 400, "message": "images: at most 3 items"}))
 
@@ -467,16 +464,16 @@ def test_400_naming_a_renamed_field_points_at_the_request_field(host: PluginHost
 # -- what the gateway does not have ----------------------------------------------------------
 
 
-def test_cancel_is_unsupported_and_says_so(host: PluginHost) -> None:
+def test_cancel_is_unsupported_and_says_so() -> None:
     with pytest.raises(UnsupportedOperationError) as caught:
-        make_provider(host).build_cancel("task_01")
+        make_provider().build_cancel("task_01")
 
     assert "no cancel call" in caught.value.message
 
 
-def test_listing_is_unsupported_and_says_so(host: PluginHost) -> None:
+def test_listing_is_unsupported_and_says_so() -> None:
     with pytest.raises(UnsupportedOperationError) as caught:
-        make_provider(host).build_list(videoedit.ListQuery())
+        make_provider().build_list(videoedit.ListQuery())
 
     assert "no task listing" in caught.value.message
 
@@ -631,8 +628,8 @@ def test_client_submit_raises_the_error_hidden_in_a_200_answer(host: PluginHost)
     assert caught.value.status_code == 200
 
 
-def test_400_naming_two_fields_points_at_the_one_it_leads_with(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_400_naming_two_fields_points_at_the_one_it_leads_with() -> None:
+    error = make_provider().parse_error(
         answer(
             400,
             {

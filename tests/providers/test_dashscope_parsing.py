@@ -22,7 +22,6 @@ from videoedit import (
     UnsupportedOperationError,
     VideoEditError,
 )
-from videoedit.plugins import PluginHost
 from videoedit_dashscope import DashScopeBeijing, DashScopeProvider, DashScopeSingapore
 
 UTC8 = timezone(timedelta(hours=8))
@@ -31,16 +30,12 @@ TASK = "0385dc79-5ff8-4d82-bcb6-2a4a5c6e1a2b"
 
 @pytest.fixture(scope="module")
 def singapore() -> DashScopeProvider:
-    host = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
-    return DashScopeSingapore(
-        ProviderConfig(DashScopeSingapore.default_base_url, ApiKey("sk-x"), host)
-    )
+    return DashScopeSingapore(ProviderConfig(DashScopeSingapore.default_base_url, ApiKey("sk-x")))
 
 
 @pytest.fixture(scope="module")
 def beijing() -> DashScopeProvider:
-    host = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
-    return DashScopeBeijing(ProviderConfig(DashScopeBeijing.default_base_url, ApiKey("sk-x"), host))
+    return DashScopeBeijing(ProviderConfig(DashScopeBeijing.default_base_url, ApiKey("sk-x")))
 
 
 def answer(status: str, **output: Any) -> httpx.Response:

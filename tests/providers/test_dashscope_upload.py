@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from videoedit import ApiKey, ProviderConfig, Retry, ServiceError
-from videoedit.plugins import PluginHost
 from videoedit_dashscope import DashScopeBeijing, DashScopeUploader
 
 BASE = "https://dashscope.aliyuncs.com/api/v1"
@@ -31,8 +30,7 @@ POLICY = {
 
 @pytest.fixture
 def uploader() -> DashScopeUploader:
-    host = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
-    config = ProviderConfig(BASE, ApiKey("sk-up"), host, options={"workspace": "ws-9"})
+    config = ProviderConfig(BASE, ApiKey("sk-up"), options={"workspace": "ws-9"})
     found = DashScopeBeijing(config).uploader()
     assert isinstance(found, DashScopeUploader)
     return found

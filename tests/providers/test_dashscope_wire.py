@@ -29,7 +29,6 @@ def host() -> PluginHost:
 
 
 def provider(
-    host: PluginHost,
     cls: type[DashScopeProvider] = DashScopeSingapore,
     base_url: str | None = None,
     **options: Any,
@@ -37,7 +36,6 @@ def provider(
     config = ProviderConfig(
         base_url=base_url or cls.default_base_url,
         api_key=ApiKey(KEY),
-        plugins=host,
         options=options,
     )
     return cls(config)
@@ -49,7 +47,7 @@ def body(request: httpx.Request) -> Any:
 
 # -- create ----------------------------------------------------------------------------------
 def test_the_minimal_edit(host: PluginHost) -> None:
-    request = provider(host).build_create(VideoEdit(video=VIDEO))
+    request = host.build_create(provider(), VideoEdit(video=VIDEO))
     assert (request.method, str(request.url)) == ("POST", SINGAPORE + CREATE)
     assert body(request) == {
         "model": "wan2.7-videoedit",
@@ -89,7 +87,7 @@ def test_the_full_edit_with_four_reference_images(host: PluginHost) -> None:
         watermark=True,
         seed=2147483647,
     )
-    request = provider(host, DashScopeBeijing).build_create(edit)
+    request = host.build_create(provider(DashScopeBeijing), edit)
     assert str(request.url) == BEIJING + CREATE
     assert body(request) == {
         "model": "wan2.7-videoedit",
@@ -127,15 +125,15 @@ def test_the_full_edit_with_four_reference_images(host: PluginHost) -> None:
     ids=["oss-video", "oss-reference"],
 )
 def test_an_oss_input_adds_the_resolve_header(host: PluginHost, edit: VideoEdit) -> None:
-    request = provider(host).build_create(edit)
+    request = host.build_create(provider(), edit)
     assert request.headers["X-DashScope-OssResourceResolve"] == "enable"
     assert request.headers["X-DashScope-Async"] == "enable"
 
 
 def test_the_workspace_option_goes_on_every_call(host: PluginHost) -> None:
-    ds = provider(host, DashScopeBeijing, workspace="ws-1234")
+    ds = provider(DashScopeBeijing, workspace="ws-1234")
     requests = [
-        ds.build_create(VideoEdit(video=VIDEO)),
+        host.build_create(ds, VideoEdit(video=VIDEO)),
         ds.build_status("t-1"),
         ds.build_cancel("t-1"),
         ds.build_list(ListQuery()),
@@ -143,71 +141,71 @@ def test_the_workspace_option_goes_on_every_call(host: PluginHost) -> None:
     assert [r.headers["X-DashScope-WorkSpace"] for r in requests] == ["ws-1234"] * 4
 
 
-def test_a_key_less_provider_sends_no_authorization(host: PluginHost) -> None:
-    config = ProviderConfig(base_url=BEIJING, api_key=None, plugins=host)
+def test_a_key_less_provider_sends_no_authorization() -> None:
+    config = ProviderConfig(base_url=BEIJING, api_key=None)
     assert "Authorization" not in DashScopeBeijing(config).build_status("t").headers
 
 
 # -- regions and base URLs ---------------------------------------------------------------------
-def test_the_regions_default_base_urls(host: PluginHost) -> None:
-    assert provider(host, DashScopeBeijing).base_url == BEIJING
-    assert provider(host, DashScopeSingapore).base_url == SINGAPORE
+def test_the_regions_default_base_urls() -> None:
+    assert provider(DashScopeBeijing).base_url == BEIJING
+    assert provider(DashScopeSingapore).base_url == SINGAPORE
     assert (DashScopeBeijing.region, DashScopeSingapore.region) == ("beijing", "singapore")
 
 
-def test_a_singapore_workspace_id_selects_the_per_workspace_endpoint(host: PluginHost) -> None:
-    ds = provider(host, workspace_id="ws-8f2a1c")
+def test_a_singapore_workspace_id_selects_the_per_workspace_endpoint() -> None:
+    ds = provider(workspace_id="ws-8f2a1c")
     assert ds.base_url == "https://ws-8f2a1c.ap-southeast-1.maas.aliyuncs.com/api/v1"
     assert str(ds.build_status("t-1").url) == (
         "https://ws-8f2a1c.ap-southeast-1.maas.aliyuncs.com/api/v1/tasks/t-1"
     )
 
 
-def test_a_workspace_id_also_applies_to_the_default_url_with_a_slash(host: PluginHost) -> None:
-    ds = provider(host, base_url=SINGAPORE + "/", workspace_id="ws1")
+def test_a_workspace_id_also_applies_to_the_default_url_with_a_slash() -> None:
+    ds = provider(base_url=SINGAPORE + "/", workspace_id="ws1")
     assert ds.base_url == "https://ws1.ap-southeast-1.maas.aliyuncs.com/api/v1"
 
 
-def test_an_explicit_base_url_beats_the_workspace_id(host: PluginHost) -> None:
-    ds = provider(host, base_url="http://127.0.0.1:8000/api/v1/", workspace_id="ws1")
+def test_an_explicit_base_url_beats_the_workspace_id() -> None:
+    ds = provider(base_url="http://127.0.0.1:8000/api/v1/", workspace_id="ws1")
     assert ds.base_url == "http://127.0.0.1:8000/api/v1"
 
 
 @pytest.mark.parametrize("bad", ["ws.evil.com/x", "", "-ws", "ws_1", 42])
-def test_a_malformed_workspace_id_is_refused(host: PluginHost, bad: object) -> None:
+def test_a_malformed_workspace_id_is_refused(bad: object) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        provider(host, base_url="http://127.0.0.1:1/api/v1", workspace_id=bad)
+        provider(base_url="http://127.0.0.1:1/api/v1", workspace_id=bad)
     assert caught.value.field == "options.workspace_id"
 
 
-def test_workspace_id_is_a_singapore_option_only(host: PluginHost) -> None:
+def test_workspace_id_is_a_singapore_option_only() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        provider(host, DashScopeBeijing, workspace_id="ws1")
+        provider(DashScopeBeijing, workspace_id="ws1")
     assert caught.value.field == "options.workspace_id"
     assert "known: vace_model, workspace)" in str(caught.value)
 
 
 # -- the other task calls -----------------------------------------------------------------------
-def test_status_is_a_get_on_the_task(host: PluginHost) -> None:
-    request = provider(host).build_status("0385dc79-5ff8")
+def test_status_is_a_get_on_the_task() -> None:
+    request = provider().build_status("0385dc79-5ff8")
     assert (request.method, str(request.url)) == ("GET", SINGAPORE + "/tasks/0385dc79-5ff8")
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert "X-DashScope-Async" not in request.headers
 
 
-def test_a_task_id_cannot_reach_another_route(host: PluginHost) -> None:
-    request = provider(host).build_status("../uploads?action=getPolicy")
+def test_a_task_id_cannot_reach_another_route() -> None:
+    request = provider().build_status("../uploads?action=getPolicy")
     assert request.url.raw_path == b"/api/v1/tasks/..%2Fuploads%3Faction%3DgetPolicy"
     assert request.url.query == b""
 
 
-def test_cancel_is_an_empty_post(host: PluginHost) -> None:
-    request = provider(host).build_cancel("t-1")
+def test_cancel_is_an_empty_post() -> None:
+    request = provider().build_cancel("t-1")
     assert (request.method, str(request.url)) == ("POST", SINGAPORE + "/tasks/t-1/cancel")
     assert request.content == b""
 
 
-def test_list_sends_the_query_in_the_services_time_zone(host: PluginHost) -> None:
+def test_list_sends_the_query_in_the_services_time_zone() -> None:
     query = ListQuery(
         page=2,
         page_size=20,
@@ -216,7 +214,7 @@ def test_list_sends_the_query_in_the_services_time_zone(host: PluginHost) -> Non
         start_time=datetime(2026, 4, 2, 16, 0, 0, tzinfo=timezone.utc),  # 00:00 in UTC+8
         end_time=datetime(2026, 4, 3, 9, 30, 15, tzinfo=timezone(timedelta(hours=2))),
     )
-    request = provider(host).build_list(query)
+    request = provider().build_list(query)
     assert (request.method, request.url.path) == ("GET", "/api/v1/tasks")
     assert dict(request.url.params) == {
         "page_no": "2",
@@ -228,26 +226,28 @@ def test_list_sends_the_query_in_the_services_time_zone(host: PluginHost) -> Non
     }
 
 
-def test_a_naive_list_time_is_taken_as_service_time(host: PluginHost) -> None:
-    request = provider(host).build_list(ListQuery(start_time=datetime(2026, 4, 3, 8, 5, 9)))
+def test_a_naive_list_time_is_taken_as_service_time() -> None:
+    request = provider().build_list(ListQuery(start_time=datetime(2026, 4, 3, 8, 5, 9)))
     assert request.url.params["start_time"] == "20260403080509"
     assert dict(request.url.params).keys() == {"page_no", "page_size", "start_time"}
 
 
-def test_the_download_goes_without_the_key(host: PluginHost) -> None:
+def test_the_download_goes_without_the_key() -> None:
     url = "https://dashscope-result-sh.oss-accelerate.aliyuncs.com/x.mp4?Expires=1&Signature=s"
-    request = provider(host).build_download(url)
+    request = provider().build_download(url)
     assert (request.method, str(request.url)) == ("GET", url)
     assert "Authorization" not in request.headers
 
 
-def test_the_provider_repr_shows_where_not_the_key(host: PluginHost) -> None:
-    ds = provider(host)
+def test_the_provider_repr_shows_where_not_the_key() -> None:
+    ds = provider()
     assert repr(ds) == f"DashScopeSingapore(id='dashscope-singapore', base_url='{SINGAPORE}')"
 
 
 @pytest.mark.parametrize("blank", ["", "   "])
 def test_a_blank_prompt_is_left_out(host: PluginHost, blank: str) -> None:
     """No prompt means the model's default style transfer; an empty one is no prompt."""
-    request = provider(host).build_create(VideoEdit(video=VIDEO, prompt=blank, negative_prompt=""))
+    request = host.build_create(
+        provider(), VideoEdit(video=VIDEO, prompt=blank, negative_prompt="")
+    )
     assert body(request)["input"] == {"media": [{"type": "video", "url": VIDEO}]}

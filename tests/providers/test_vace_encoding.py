@@ -108,21 +108,14 @@ def make_host(*, vace: bool = True) -> PluginHost:
     return host
 
 
-def provider(
-    cls: type[DashScopeProvider], host: PluginHost | None = None, **options: Any
-) -> DashScopeProvider:
+def provider(cls: type[DashScopeProvider], **options: Any) -> DashScopeProvider:
     return cls(
-        ProviderConfig(
-            base_url=cls.default_base_url,
-            api_key=ApiKey("sk-test"),
-            plugins=host or make_host(),
-            options=options,
-        )
+        ProviderConfig(base_url=cls.default_base_url, api_key=ApiKey("sk-test"), options=options)
     )
 
 
 def wire(cls: type[DashScopeProvider], request: VaceRequest) -> dict[str, Any]:
-    sent = provider(cls).build_create(request)
+    sent = make_host().build_create(provider(cls), request)
     body: dict[str, Any] = json.loads(sent.content)
     return body
 
@@ -147,7 +140,9 @@ def test_each_documented_example_goes_out_exactly_with_the_regions_model_id(
 def test_the_create_call_is_an_async_post_to_the_video_synthesis_route(
     cls: type[DashScopeProvider], model: str
 ) -> None:
-    sent = provider(cls).build_create(parse_vace_request(DOCUMENTED["video_outpainting"]))
+    sent = make_host().build_create(
+        provider(cls), parse_vace_request(DOCUMENTED["video_outpainting"])
+    )
     assert sent.method == "POST"
     assert str(sent.url) == cls.default_base_url + CREATE_PATH
     assert sent.headers["X-DashScope-Async"] == "enable"
@@ -272,7 +267,7 @@ def test_the_vace_model_option_sends_the_documented_examples_to_beijing_verbatim
 ) -> None:
     """Seed 004 sends wan2.1-vace-plus to the Beijing host: the option reproduces its bodies."""
     beijing = provider(DashScopeBeijing, vace_model="wan2.1-vace-plus")
-    sent = beijing.build_create(parse_vace_request(DOCUMENTED[function]))
+    sent = make_host().build_create(beijing, parse_vace_request(DOCUMENTED[function]))
     assert str(sent.url) == "https://dashscope.aliyuncs.com/api/v1" + CREATE_PATH
     assert json.loads(sent.content) == DOCUMENTED[function]
 
@@ -281,8 +276,8 @@ def test_the_vace_model_option_sends_the_documented_examples_to_beijing_verbatim
 def test_the_vace_model_option_is_sent_in_either_region(
     cls: type[DashScopeProvider], model: str
 ) -> None:
-    sent = provider(cls, vace_model=model).build_create(
-        VideoOutpainting(video_url="https://x/in.mp4")
+    sent = make_host().build_create(
+        provider(cls, vace_model=model), VideoOutpainting(video_url="https://x/in.mp4")
     )
     assert json.loads(sent.content)["model"] == model
 
@@ -291,14 +286,14 @@ def test_the_vace_model_option_is_sent_in_either_region(
 def test_a_vace_model_option_that_is_neither_spelling_is_refused_naming_it(bad: object) -> None:
     beijing = provider(DashScopeBeijing, vace_model=bad)
     with pytest.raises(InvalidRequestError) as exc:
-        beijing.build_create(VideoOutpainting(video_url="https://x.test/in.mp4"))
+        make_host().build_create(beijing, VideoOutpainting(video_url="https://x.test/in.mp4"))
     assert exc.value.field == "options.vace_model"
     assert "'wan2.1-vace-plus' or 'wanx2.1-vace-plus'" in str(exc.value)
 
 
 def test_the_vace_model_option_leaves_wan27_edits_alone() -> None:
     beijing = provider(DashScopeBeijing, vace_model="wan2.1-vace-plus")
-    sent = beijing.build_create(videoedit.VideoEdit(video="https://x.test/in.mp4"))
+    sent = make_host().build_create(beijing, videoedit.VideoEdit(video="https://x.test/in.mp4"))
     assert json.loads(sent.content)["model"] == "wan2.7-videoedit"
 
 
@@ -310,7 +305,7 @@ def test_an_unknown_region_gets_the_international_model_id(region: str | None) -
 
 def test_an_oss_input_asks_the_service_to_resolve_it() -> None:
     request = VideoRepainting(video_url="oss://dashscope-instant/abc/in.mp4")
-    sent = provider(DashScopeBeijing).build_create(request)
+    sent = make_host().build_create(provider(DashScopeBeijing), request)
     assert sent.headers["X-DashScope-OssResourceResolve"] == "enable"
     assert json.loads(sent.content)["input"]["video_url"] == "oss://dashscope-instant/abc/in.mp4"
 
@@ -333,17 +328,19 @@ def test_uploaded_urls_replace_local_paths_in_the_body(tmp_path: Any) -> None:
 def test_without_the_plugin_the_dashscope_routes_cannot_carry_vace_requests(
     cls: type[DashScopeProvider], model: str
 ) -> None:
-    bare = provider(cls, make_host(vace=False))
+    bare = make_host(vace=False)
     with pytest.raises(InvalidRequestError) as exc:
-        bare.build_create(parse_vace_request(DOCUMENTED["video_edit"]))
+        bare.build_create(provider(cls), parse_vace_request(DOCUMENTED["video_edit"]))
     assert exc.value.code == "UnsupportedRequest"
     assert exc.value.field == "request"
     assert "cannot carry a MaskedVideoEdit request" in str(exc.value)
 
 
 def test_without_the_plugin_wan27_edits_still_go_out() -> None:
-    bare = provider(DashScopeSingapore, make_host(vace=False))
-    sent = bare.build_create(videoedit.VideoEdit(video="https://x.test/in.mp4"))
+    bare = make_host(vace=False)
+    sent = bare.build_create(
+        provider(DashScopeSingapore), videoedit.VideoEdit(video="https://x.test/in.mp4")
+    )
     assert json.loads(sent.content)["model"] == "wan2.7-videoedit"
 
 
@@ -402,7 +399,6 @@ def vtrix(options: dict[str, Any] | None = None) -> Any:
         ProviderConfig(
             base_url=VtrixProvider.default_base_url,
             api_key=ApiKey("sk-test"),
-            plugins=make_host(),
             options=options or {},
         )
     )
@@ -411,7 +407,7 @@ def vtrix(options: dict[str, Any] | None = None) -> Any:
 def test_vtrix_wraps_the_vace_body_once_its_model_map_names_a_vtrix_id() -> None:
     """No Vtrix id is known for vace: the caller names it, and the body travels unchanged."""
     gateway = vtrix({"model_map": {"wan2.1-vace-plus": "wan21_vace_plus"}})
-    sent = gateway.build_create(parse_vace_request(DOCUMENTED["video_repainting"]))
+    sent = make_host().build_create(gateway, parse_vace_request(DOCUMENTED["video_repainting"]))
     body = json.loads(sent.content)
     documented = DOCUMENTED["video_repainting"]
     assert body == {
@@ -424,7 +420,7 @@ def test_vtrix_wraps_the_vace_body_once_its_model_map_names_a_vtrix_id() -> None
 
 def test_vtrix_without_a_vace_model_id_refuses_locally_naming_the_model() -> None:
     with pytest.raises(InvalidRequestError) as exc:
-        vtrix().build_create(parse_vace_request(DOCUMENTED["video_outpainting"]))
+        make_host().build_create(vtrix(), parse_vace_request(DOCUMENTED["video_outpainting"]))
     assert exc.value.field == "model"
     assert "wan2.1-vace-plus" in str(exc.value)
 
@@ -482,8 +478,9 @@ def test_leaving_the_plugin_out_of_the_allow_list_removes_only_the_vace_types() 
     """As if uninstalled: the DashScope providers still load and still carry wan2.7 edits."""
     host = PluginHost.from_entry_points(allow=["wan27", "dashscope"], strict=True)
     assert "vace" not in host.plugin_names
-    bare = provider(DashScopeSingapore, host)
-    assert json.loads(bare.build_create(videoedit.VideoEdit(video="https://x.test/a.mp4")).content)
+    bare = provider(DashScopeSingapore)
+    edit = videoedit.VideoEdit(video="https://x.test/a.mp4")
+    assert json.loads(host.build_create(bare, edit).content)
     with pytest.raises(InvalidRequestError) as exc:
-        bare.build_create(parse_vace_request(DOCUMENTED["video_extension"]))
+        host.build_create(bare, parse_vace_request(DOCUMENTED["video_extension"]))
     assert exc.value.code == "UnsupportedRequest"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from videoedit import PluginHost, ProviderConfig, TaskStatus
+from videoedit import ProviderConfig, TaskStatus
 from videoedit.keys import ApiKey
 from videoedit_dashscope import DashScopeBeijing, DashScopeProvider, DashScopeSingapore
 
@@ -30,9 +30,7 @@ SUCCEEDED: dict[str, Any] = {
 
 
 def parse(cls: type[DashScopeProvider], body: dict[str, Any]) -> Any:
-    provider = cls(
-        ProviderConfig(base_url=cls.default_base_url, api_key=ApiKey("sk"), plugins=PluginHost())
-    )
+    provider = cls(ProviderConfig(base_url=cls.default_base_url, api_key=ApiKey("sk")))
     task_id = body["output"]["task_id"]
     return provider.parse_status(task_id, httpx.Response(200, json=body))
 

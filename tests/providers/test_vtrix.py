@@ -49,10 +49,8 @@ def host() -> PluginHost:
     return PluginHost.from_entry_points(allow=["wan27", "dashscope", "vtrix"], strict=True)
 
 
-def make_provider(host: PluginHost, **options: Any) -> VtrixProvider:
-    return VtrixProvider(
-        ProviderConfig(base_url=BASE, api_key=ApiKey(KEY), plugins=host, options=options)
-    )
+def make_provider(**options: Any) -> VtrixProvider:
+    return VtrixProvider(ProviderConfig(base_url=BASE, api_key=ApiKey(KEY), options=options))
 
 
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -83,7 +81,7 @@ def test_create_posts_the_envelope_with_the_dashscope_body_under_input_0_params(
         seed=42,
     )
 
-    http = make_provider(host).build_create(request)
+    http = host.build_create(make_provider(), request)
 
     assert http.method == "POST"
     assert str(http.url) == "https://cloud.vtrix.ai/model/v1/generation"
@@ -124,15 +122,15 @@ def test_envelope_params_are_exactly_the_dashscope_route_body_without_model(
     request = VideoEdit(video=CLIP, prompt="pixel art", duration=3)
     dashscope = videoedit.Client("dashscope-singapore", api_key=KEY, plugins=host)
 
-    upstream = sent_json(dashscope.provider.build_create(request))
-    wrapped = sent_json(make_provider(host).build_create(request))
+    upstream = sent_json(host.build_create(dashscope.provider, request))
+    wrapped = sent_json(host.build_create(make_provider(), request))
 
     upstream.pop("model")
     assert wrapped["input"] == [{"params": upstream}]
 
 
 def test_non_ascii_prompt_is_sent_as_utf8_not_escaped(host: PluginHost) -> None:
-    http = make_provider(host).build_create(VideoEdit(video=CLIP, prompt="变成黏土动画"))
+    http = host.build_create(make_provider(), VideoEdit(video=CLIP, prompt="变成黏土动画"))
 
     assert "变成黏土动画".encode() in http.content
 
@@ -165,9 +163,9 @@ def test_request_types_another_plugin_encodes_for_dashscope_travel_through_the_e
     host: PluginHost,
 ) -> None:
     host.register(SharpenPlugin(), name="sharpen")
-    provider = make_provider(host, model_map={"wan9-sharpen": "wan9_sharpen"})
+    provider = make_provider(model_map={"wan9-sharpen": "wan9_sharpen"})
 
-    http = provider.build_create(Sharpen(video=CLIP, amount=0.8))
+    http = host.build_create(provider, Sharpen(video=CLIP, amount=0.8))
 
     assert sent_json(http) == {
         "model": "wan9_sharpen",
@@ -187,7 +185,7 @@ def test_encoder_sees_the_dashscope_dialect_and_the_vtrix_provider(host: PluginH
             return None
 
     host.register(Spy(), name="spy")
-    make_provider(host).build_create(VideoEdit(video=CLIP))
+    host.build_create(make_provider(), VideoEdit(video=CLIP))
 
     assert [(c.provider, c.dialect) for c in seen] == [("vtrix", "dashscope")]
 
@@ -199,7 +197,7 @@ def test_unknown_upstream_model_is_refused_naming_the_model_map_option(host: Plu
     host.register(SharpenPlugin(), name="sharpen")
 
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host).build_create(Sharpen(video=CLIP))
+        host.build_create(make_provider(), Sharpen(video=CLIP))
 
     error = caught.value
     assert error.field == "model"
@@ -208,8 +206,8 @@ def test_unknown_upstream_model_is_refused_naming_the_model_map_option(host: Plu
     assert "wan2.7-videoedit -> wan27_videoedit" in error.message
 
 
-def test_model_map_option_adds_to_the_default_map(host: PluginHost) -> None:
-    provider = make_provider(host, model_map={"wan9-sharpen": "wan9_sharpen"})
+def test_model_map_option_adds_to_the_default_map() -> None:
+    provider = make_provider(model_map={"wan9-sharpen": "wan9_sharpen"})
 
     assert provider.model_map == {
         "wan2.7-videoedit": "wan27_videoedit",
@@ -218,15 +216,15 @@ def test_model_map_option_adds_to_the_default_map(host: PluginHost) -> None:
 
 
 def test_model_map_option_can_replace_the_default_vtrix_id(host: PluginHost) -> None:
-    provider = make_provider(host, model_map={"wan2.7-videoedit": "wan27_videoedit_v2"})
+    provider = make_provider(model_map={"wan2.7-videoedit": "wan27_videoedit_v2"})
 
-    http = provider.build_create(VideoEdit(video=CLIP))
+    http = host.build_create(provider, VideoEdit(video=CLIP))
 
     assert sent_json(http)["model"] == "wan27_videoedit_v2"
 
 
 def test_a_request_already_naming_a_vtrix_model_id_passes_unchanged(host: PluginHost) -> None:
-    http = make_provider(host).build_create(VideoEdit(video=CLIP, model="wan27_videoedit"))
+    http = host.build_create(make_provider(), VideoEdit(video=CLIP, model="wan27_videoedit"))
 
     assert sent_json(http)["model"] == "wan27_videoedit"
 
@@ -234,16 +232,16 @@ def test_a_request_already_naming_a_vtrix_model_id_passes_unchanged(host: Plugin
 @pytest.mark.parametrize(
     "bad", [["wan2.7-videoedit"], {"wan2.7-videoedit": ""}, {"": "x"}, {"a": 1}]
 )
-def test_malformed_model_map_option_is_refused(host: PluginHost, bad: Any) -> None:
+def test_malformed_model_map_option_is_refused(bad: Any) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, model_map=bad)
+        make_provider(model_map=bad)
 
     assert caught.value.field == "options.model_map"
 
 
-def test_unknown_option_is_refused_naming_it(host: PluginHost) -> None:
+def test_unknown_option_is_refused_naming_it() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        make_provider(host, modelmap={})
+        make_provider(modelmap={})
 
     assert caught.value.field == "options.modelmap"
     assert "known: model_map" in caught.value.message
@@ -252,8 +250,8 @@ def test_unknown_option_is_refused_naming_it(host: PluginHost) -> None:
 # -- create and poll answers -----------------------------------------------------------------
 
 
-def test_create_answer_gives_the_task_id_and_running_status(host: PluginHost) -> None:
-    task = make_provider(host).parse_create(
+def test_create_answer_gives_the_task_id_and_running_status() -> None:
+    task = make_provider().parse_create(
         answer(200, {"id": "gen_123", "status": "in_progress", "model": "wan27_videoedit"})
     )
 
@@ -263,19 +261,26 @@ def test_create_answer_gives_the_task_id_and_running_status(host: PluginHost) ->
     assert task.raw["model"] == "wan27_videoedit"
 
 
-def test_create_answer_without_id_is_a_service_error_quoting_vtrix(host: PluginHost) -> None:
+def test_create_answer_without_id_is_a_service_error_quoting_vtrix() -> None:
     with pytest.raises(ServiceError) as caught:
-        make_provider(host).parse_create(answer(200, {"error": "model is offline"}))
+        make_provider().parse_create(answer(200, {"error": "model is offline"}))
 
     assert "model is offline" in caught.value.message
 
 
-def test_status_request_gets_the_task_path_with_the_key(host: PluginHost) -> None:
-    http = make_provider(host).build_status("gen_123")
+def test_status_request_gets_the_task_path_with_the_key() -> None:
+    http = make_provider().build_status("gen_123")
 
     assert http.method == "GET"
     assert str(http.url) == "https://cloud.vtrix.ai/model/v1/generation/task/gen_123"
     assert http.headers["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_task_id_cannot_reach_another_route() -> None:
+    http = make_provider().build_status("../../v1/generation?x=1")
+
+    assert http.url.raw_path == b"/model/v1/generation/task/..%2F..%2Fv1%2Fgeneration%3Fx%3D1"
+    assert http.url.query == b""
 
 
 @pytest.mark.parametrize(
@@ -291,29 +296,27 @@ def test_status_request_gets_the_task_path_with_the_key(host: PluginHost) -> Non
         (None, TaskStatus.RUNNING),
     ],
 )
-def test_status_words_map_onto_the_six(host: PluginHost, word: Any, status: TaskStatus) -> None:
+def test_status_words_map_onto_the_six(word: Any, status: TaskStatus) -> None:
     body: dict[str, Any] = {"id": "gen_1", "status": word, "progress": 0.5}
     if status is TaskStatus.SUCCEEDED:
         body["output"] = [{"content": [{"type": "video", "url": "https://cdn.vtrix.ai/o.mp4"}]}]
 
-    task = make_provider(host).parse_status("gen_1", answer(200, body))
+    task = make_provider().parse_status("gen_1", answer(200, body))
 
     assert task.status is status
 
 
 @pytest.mark.parametrize(("figure", "fraction"), [(0, 0.0), (0.35, 0.35), (1, 1.0), (40, 0.4)])
-def test_progress_is_exposed_as_a_fraction(
-    host: PluginHost, figure: float, fraction: float
-) -> None:
-    task = make_provider(host).parse_status(
+def test_progress_is_exposed_as_a_fraction(figure: float, fraction: float) -> None:
+    task = make_provider().parse_status(
         "gen_1", answer(200, {"id": "gen_1", "status": "in_progress", "progress": figure})
     )
 
     assert task.progress == pytest.approx(fraction)
 
 
-def test_progress_is_absent_when_vtrix_gives_none(host: PluginHost) -> None:
-    task = make_provider(host).parse_status(
+def test_progress_is_absent_when_vtrix_gives_none() -> None:
+    task = make_provider().parse_status(
         "gen_1", answer(200, {"id": "gen_1", "status": "in_progress"})
     )
 
@@ -336,8 +339,8 @@ def completed_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def test_completed_task_gives_url_duration_usage_and_expiry(host: PluginHost) -> None:
-    task = make_provider(host).parse_status("gen_1", answer(200, completed_body()))
+def test_completed_task_gives_url_duration_usage_and_expiry() -> None:
+    task = make_provider().parse_status("gen_1", answer(200, completed_body()))
 
     assert task.status is TaskStatus.SUCCEEDED
     assert task.progress == 1.0
@@ -350,8 +353,8 @@ def test_completed_task_gives_url_duration_usage_and_expiry(host: PluginHost) ->
     assert task.result.expires_at == NOW + timedelta(hours=24)
 
 
-def test_iso_creation_time_is_read_too(host: PluginHost) -> None:
-    task = make_provider(host).parse_status(
+def test_iso_creation_time_is_read_too() -> None:
+    task = make_provider().parse_status(
         "gen_1", answer(200, completed_body(created_at="2026-04-03T00:08:03Z"))
     )
 
@@ -360,20 +363,20 @@ def test_iso_creation_time_is_read_too(host: PluginHost) -> None:
     assert task.result.expires_at == datetime(2026, 4, 4, 0, 8, 3, tzinfo=timezone.utc)
 
 
-def test_a_signed_result_link_gives_its_own_expiry(host: PluginHost) -> None:
+def test_a_signed_result_link_gives_its_own_expiry() -> None:
     body = completed_body(
         output=[
             {"content": [{"type": "video", "url": "https://oss.example/o.mp4?Expires=1800000000"}]}
         ]
     )
 
-    task = make_provider(host).parse_status("gen_1", answer(200, body))
+    task = make_provider().parse_status("gen_1", answer(200, body))
 
     assert task.result is not None
     assert task.result.expires_at == datetime.fromtimestamp(1800000000, timezone.utc)
 
 
-def test_the_video_item_is_chosen_among_the_output_contents(host: PluginHost) -> None:
+def test_the_video_item_is_chosen_among_the_output_contents() -> None:
     body = completed_body(
         output=[
             {
@@ -385,20 +388,20 @@ def test_the_video_item_is_chosen_among_the_output_contents(host: PluginHost) ->
         ]
     )
 
-    task = make_provider(host).parse_status("gen_1", answer(200, body))
+    task = make_provider().parse_status("gen_1", answer(200, body))
 
     assert task.video_url == "https://cdn.vtrix.ai/o.mp4"
 
 
-def test_completed_without_a_url_is_a_service_error(host: PluginHost) -> None:
+def test_completed_without_a_url_is_a_service_error() -> None:
     with pytest.raises(ServiceError) as caught:
-        make_provider(host).parse_status("gen_1", answer(200, completed_body(output=[])))
+        make_provider().parse_status("gen_1", answer(200, completed_body(output=[])))
 
     assert caught.value.code == "MalformedResponse"
     assert "output[0].content[0].url" in caught.value.message
 
 
-def test_failed_task_keeps_an_error_object_code_and_message(host: PluginHost) -> None:
+def test_failed_task_keeps_an_error_object_code_and_message() -> None:
     body = {
         "id": "gen_1",
         "status": "failed",
@@ -408,17 +411,17 @@ def test_failed_task_keeps_an_error_object_code_and_message(host: PluginHost) ->
         },
     }
 
-    task = make_provider(host).parse_status("gen_1", answer(200, body))
+    task = make_provider().parse_status("gen_1", answer(200, body))
 
     assert task.status is TaskStatus.FAILED
     assert task.error_code == "DataInspectionFailed"
     assert task.error_message == "Input data may contain inappropriate content."
 
 
-def test_failed_task_keeps_an_error_string_as_its_message(host: PluginHost) -> None:
+def test_failed_task_keeps_an_error_string_as_its_message() -> None:
     body = {"id": "gen_1", "status": "failed", "error": "upstream task failed: InvalidParameter"}
 
-    task = make_provider(host).parse_status("gen_1", answer(200, body))
+    task = make_provider().parse_status("gen_1", answer(200, body))
 
     assert task.status is TaskStatus.FAILED
     assert task.error_code is None
@@ -428,8 +431,8 @@ def test_failed_task_keeps_an_error_string_as_its_message(host: PluginHost) -> N
 # -- HTTP errors -----------------------------------------------------------------------------
 
 
-def test_401_is_an_authentication_error_with_vtrix_message_and_hint(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(answer(401, {"message": "invalid api key"}))
+def test_401_is_an_authentication_error_with_vtrix_message_and_hint() -> None:
+    error = make_provider().parse_error(answer(401, {"message": "invalid api key"}))
 
     assert isinstance(error, AuthenticationError)
     assert error.message == "invalid api key"
@@ -439,8 +442,8 @@ def test_401_is_an_authentication_error_with_vtrix_message_and_hint(host: Plugin
     assert "VTRIX_API_KEY" in error.hint
 
 
-def test_403_with_an_error_string_is_permission_denied(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(answer(403, {"error": "insufficient balance"}))
+def test_403_with_an_error_string_is_permission_denied() -> None:
+    error = make_provider().parse_error(answer(403, {"error": "insufficient balance"}))
 
     assert isinstance(error, PermissionDeniedError)
     assert error.message == "insufficient balance"
@@ -448,8 +451,8 @@ def test_403_with_an_error_string_is_permission_denied(host: PluginHost) -> None
     assert "balance" in error.hint
 
 
-def test_429_with_an_error_object_is_a_rate_limit_with_retry_after(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_429_with_an_error_object_is_a_rate_limit_with_retry_after() -> None:
+    error = make_provider().parse_error(
         answer(
             429,
             {"error": {"code": "rate_limit_exceeded", "message": "too many requests"}},
@@ -463,30 +466,30 @@ def test_429_with_an_error_object_is_a_rate_limit_with_retry_after(host: PluginH
     assert error.retry_after == 7.0
 
 
-def test_429_without_retry_after_leaves_the_delay_to_the_client(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(answer(429, {"message": "slow down"}))
+def test_429_without_retry_after_leaves_the_delay_to_the_client() -> None:
+    error = make_provider().parse_error(answer(429, {"message": "slow down"}))
 
     assert isinstance(error, RateLimitError)
     assert error.retry_after is None
 
 
-def test_500_is_a_service_error(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(answer(500, {"message": "internal error"}))
+def test_500_is_a_service_error() -> None:
+    error = make_provider().parse_error(answer(500, {"message": "internal error"}))
 
     assert isinstance(error, ServiceError)
     assert error.message == "internal error"
     assert error.status_code == 500
 
 
-def test_a_non_json_500_keeps_the_text(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(httpx.Response(502, text="<html>Bad gateway</html>"))
+def test_a_non_json_500_keeps_the_text() -> None:
+    error = make_provider().parse_error(httpx.Response(502, text="<html>Bad gateway</html>"))
 
     assert isinstance(error, ServiceError)
     assert error.message == "<html>Bad gateway</html>"
 
 
-def test_400_naming_a_dashscope_field_keeps_the_field(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(
+def test_400_naming_a_dashscope_field_keeps_the_field() -> None:
+    error = make_provider().parse_error(
         answer(
             400,
             {
@@ -503,8 +506,8 @@ def test_400_naming_a_dashscope_field_keeps_the_field(host: PluginHost) -> None:
     assert error.code == "InvalidParameter"
 
 
-def test_404_is_task_not_found(host: PluginHost) -> None:
-    error = make_provider(host).parse_error(answer(404, {"message": "task not found"}))
+def test_404_is_task_not_found() -> None:
+    error = make_provider().parse_error(answer(404, {"message": "task not found"}))
 
     assert isinstance(error, TaskNotFoundError)
 
@@ -512,17 +515,17 @@ def test_404_is_task_not_found(host: PluginHost) -> None:
 # -- what Vtrix does not have ----------------------------------------------------------------
 
 
-def test_cancel_is_unsupported_and_says_so(host: PluginHost) -> None:
+def test_cancel_is_unsupported_and_says_so() -> None:
     with pytest.raises(UnsupportedOperationError) as caught:
-        make_provider(host).build_cancel("gen_1")
+        make_provider().build_cancel("gen_1")
 
     assert "Vtrix has no cancel call" in caught.value.message
     assert caught.value.task_id == "gen_1"
 
 
-def test_listing_is_unsupported_and_says_so(host: PluginHost) -> None:
+def test_listing_is_unsupported_and_says_so() -> None:
     with pytest.raises(UnsupportedOperationError) as caught:
-        make_provider(host).build_list(videoedit.ListQuery())
+        make_provider().build_list(videoedit.ListQuery())
 
     assert "Vtrix has no task listing" in caught.value.message
 
@@ -561,7 +564,7 @@ def test_base_url_is_overridable_per_client(host: PluginHost) -> None:
         "vtrix", api_key=KEY, base_url="http://127.0.0.1:9/vtrix/", plugins=host
     )
 
-    http = client.provider.build_create(VideoEdit(video=CLIP))
+    http = host.build_create(client.provider, VideoEdit(video=CLIP))
 
     assert str(http.url) == "http://127.0.0.1:9/vtrix/model/v1/generation"
 

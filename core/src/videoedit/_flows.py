@@ -1,9 +1,12 @@
 """Every client operation written once, as a generator of I/O actions.
 
-A flow yields :class:`Transmit`, :class:`StreamTo` and :class:`Sleep` actions and receives
-their results (or has their exceptions thrown into it). :class:`~videoedit.Client` drives the
-flows with blocking calls and :class:`~videoedit.AsyncClient` with awaited ones, so retry,
-polling, upload and download logic exist exactly once.
+A flow yields :class:`Transmit`, :class:`StreamTo`, :class:`Sleep` and :class:`Blocking`
+actions and receives their results (or has their exceptions thrown into it).
+:class:`~videoedit.Client` drives the flows with blocking calls and
+:class:`~videoedit.AsyncClient` with awaited ones, so retry, polling, upload and download
+logic exist exactly once. File I/O is an action too (:class:`Blocking`, httpx's
+``sync_auth_flow``/``async_auth_flow`` idea): the async driver runs it in a worker thread, so a
+slow disk never stalls the event loop.
 """
 
 from __future__ import annotations
@@ -77,7 +80,18 @@ class Sleep:
     seconds: float
 
 
-Action = Transmit | StreamTo | Sleep
+@dataclass(frozen=True)
+class Blocking:
+    """Call ``call`` (file I/O) and hand back what it returns, or throw in what it raises.
+
+    :class:`~videoedit.Client` calls it in place; :class:`~videoedit.AsyncClient` runs it in
+    a worker thread.
+    """
+
+    call: Callable[[], Any]
+
+
+Action = Transmit | StreamTo | Sleep | Blocking
 Flow = Generator[Action, Any, T]
 EventCallback = Callable[[TaskEvent], None]
 
@@ -87,6 +101,20 @@ _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.Un
 
 class _OutOfTime(Exception):
     """A retry's pause would end after the caller's deadline (``wait``'s timeout)."""
+
+
+class _Again(Exception):
+    """An attempt failed in a way worth another try (see :meth:`Operations.retrying`).
+
+    ``error`` is what the caller gets when no try is left; ``label`` names the failure in the
+    RETRYING event; ``retry_after`` is the pause the answer asked for, if it asked.
+    """
+
+    def __init__(self, error: BaseException, label: str, retry_after: float | None = None) -> None:
+        super().__init__(label)
+        self.error = error
+        self.label = label
+        self.retry_after = retry_after
 
 
 def _describe(exc: BaseException) -> str:
@@ -137,6 +165,51 @@ class Operations:
             except Exception:
                 log.exception("videoedit event callback %r failed on %s", cb, event.kind)
 
+    # -- retries -------------------------------------------------------------------------------
+    def retrying(
+        self,
+        attempt: Callable[[], Flow[T]],
+        *,
+        deadline: float | None = None,
+        callback: EventCallback | None = None,
+        task: Task | None = None,
+    ) -> Flow[T]:
+        """The one retry loop: run ``attempt()`` again until it returns.
+
+        An attempt that raises :class:`_Again` is followed by a pause (the policy's jittered
+        backoff, or the ``Retry-After`` the answer gave), told to observers as RETRYING, and
+        tried again; its error is raised instead when the policy's attempts are spent or the
+        ``Retry-After`` is beyond ``max_retry_after`` (not worth parking the caller: the error
+        says when to come back). With a ``deadline`` (on :attr:`clock`), a pause that would end
+        after it is not taken: :class:`_OutOfTime` is raised, caused by the error. Whatever
+        else an attempt raises ends the loop.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return (yield from attempt())
+            except _Again as caught:
+                again = caught
+            # Out of the handler: the error is raised without this _Again as its context.
+            spent = tries >= self.retry.max_attempts
+            if spent or (
+                again.retry_after is not None and again.retry_after > self.retry.max_retry_after
+            ):
+                raise again.error
+            delay = self.retry.delay(tries, again.retry_after, rng=self.rng)
+            if deadline is not None and self.clock() + delay > deadline:
+                raise _OutOfTime() from again.error
+            self.emit(
+                EventKind.RETRYING,
+                callback,
+                task=task,
+                attempt=tries,
+                delay=delay,
+                error=again.label,
+            )
+            yield Sleep(delay)
+
     # -- one call, with retries --------------------------------------------------------------
     def send(
         self,
@@ -150,48 +223,31 @@ class Operations:
         With a ``deadline`` (on :attr:`clock`), a retry whose pause would end after it is
         not attempted: :class:`_OutOfTime` is raised, caused by the failure.
         """
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> Flow[httpx.Response]:
             try:
                 response: httpx.Response = yield Transmit(call.request)
             except httpx.RequestError as exc:
                 unsent = isinstance(exc, _UNSENT)
+                error = self._transport_error(call, exc, unsent, task_id)
+                error.__cause__ = exc
                 may_retry = isinstance(exc, httpx.TransportError) and (
                     call.retry is Retry.IDEMPOTENT or (call.retry is Retry.UNSENT_ONLY and unsent)
                 )
-                if not may_retry or attempt >= self.retry.max_attempts:
-                    raise self._transport_error(call, exc, unsent, task_id) from exc
-                delay = self.retry.delay(attempt, rng=self.rng)
-                if deadline is not None and self.clock() + delay > deadline:
-                    raise _OutOfTime() from self._transport_error(call, exc, unsent, task_id)
-                self.emit(
-                    EventKind.RETRYING,
-                    callback,
-                    attempt=attempt,
-                    delay=delay,
-                    error=_describe(exc),
-                )
-                yield Sleep(delay)
-                continue
+                if not may_retry:
+                    raise error from exc
+                raise _Again(error, _describe(exc)) from None
             if response.is_success:
                 return response
-            error = self._scrub(self.provider.parse_error(response))
-            if task_id and error.task_id is None:
-                error.task_id = task_id
-            wait = self._retry_delay(call, response, error, attempt)
-            if wait is None:
-                raise error
-            if deadline is not None and self.clock() + wait > deadline:
-                raise _OutOfTime() from error
-            self.emit(
-                EventKind.RETRYING,
-                callback,
-                attempt=attempt,
-                delay=wait,
-                error=type(error).__name__,
-            )
-            yield Sleep(wait)
+            failure = self._scrub(self.provider.parse_error(response))
+            if task_id and failure.task_id is None:
+                failure.task_id = task_id
+            retryable, retry_after = self._retryable(call, response, failure)
+            if not retryable:
+                raise failure
+            raise _Again(failure, type(failure).__name__, retry_after)
+
+        return (yield from self.retrying(attempt, deadline=deadline, callback=callback))
 
     def _scrub(self, error: VideoEditError) -> VideoEditError:
         """Take the key out of an error built from a response (some gateways echo headers)."""
@@ -205,23 +261,20 @@ class Operations:
         error.body = _redact_json(error.body, key.reveal())
         return error
 
-    def _retry_delay(
-        self, call: Call, response: httpx.Response, error: VideoEditError, attempt: int
-    ) -> float | None:
-        if attempt >= self.retry.max_attempts or call.retry is Retry.NEVER:
-            return None
-        if isinstance(error, RateLimitError):
-            retry_after = error.retry_after
-        else:
-            idempotent_failure = isinstance(error, ServiceError) and (
-                response.status_code in self.retry.retry_statuses
-            )
-            if call.retry is not Retry.IDEMPOTENT or not idempotent_failure:
-                return None
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if retry_after is not None and retry_after > self.retry.max_retry_after:
-            return None  # not worth parking the caller: the error says when to come back
-        return self.retry.delay(attempt, retry_after, rng=self.rng)
+    def _retryable(
+        self, call: Call, response: httpx.Response, error: VideoEditError
+    ) -> tuple[bool, float | None]:
+        """Whether a non-2xx answer is worth another try, and the pause it asked for."""
+        if call.retry is Retry.NEVER:
+            return False, None
+        if isinstance(error, RateLimitError):  # refused, not done: safe to repeat, even a create
+            return True, error.retry_after
+        idempotent_failure = isinstance(error, ServiceError) and (
+            response.status_code in self.retry.retry_statuses
+        )
+        if call.retry is not Retry.IDEMPOTENT or not idempotent_failure:
+            return False, None
+        return True, parse_retry_after(response.headers.get("Retry-After"))
 
     def _transport_error(
         self, call: Call, exc: Exception, unsent: bool, task_id: str | None
@@ -300,8 +353,11 @@ class Operations:
                 field="request",
                 rule="must be an EditRequest",
             )
+        # The local files' content is checked here, not when the request is built: a probe
+        # runs ffmpeg, which an async client must not do on its event loop.
+        yield Blocking(request.check_local_files)
         request = yield from self.upload_local_files(request, callback)
-        http_request = self.provider.build_create(request)
+        http_request = self.plugins.build_create(self.provider, request)
         try:
             response = yield from self.send(
                 Call(http_request, Retry.UNSENT_ONLY), callback=callback
@@ -325,9 +381,8 @@ class Operations:
     ) -> Flow[Task]:
         """Poll once. An unreadable 2xx answer (a proxy's page, a cut body) is retried like a
         5xx: a poll changes nothing, so asking again is always safe."""
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> Flow[Task]:
             response = yield from self.send(
                 Call(self.provider.build_status(task_id)), task_id, callback, deadline
             )
@@ -335,20 +390,11 @@ class Operations:
                 return self.provider.parse_status(task_id, response)
             except VideoEditError as exc:
                 exc.task_id = exc.task_id or task_id
-                malformed = isinstance(exc, ServiceError) and exc.code == "MalformedResponse"
-                if not malformed or attempt >= self.retry.max_attempts:
-                    raise
-                delay = self.retry.delay(attempt, rng=self.rng)
-                if deadline is not None and self.clock() + delay > deadline:
-                    raise _OutOfTime() from exc
-                self.emit(
-                    EventKind.RETRYING,
-                    callback,
-                    attempt=attempt,
-                    delay=delay,
-                    error=type(exc).__name__,
-                )
-                yield Sleep(delay)
+                if isinstance(exc, ServiceError) and exc.code == "MalformedResponse":
+                    raise _Again(exc, type(exc).__name__) from None
+                raise
+
+        return (yield from self.retrying(attempt, deadline=deadline, callback=callback))
 
     def wait(
         self,
@@ -471,47 +517,47 @@ class Operations:
             provider=self.provider.id,
         )
         request = raw_request(self.provider.build_download(task.result.video_url))
-        try:
-            part.open()
-            attempt = 0
-            while True:
-                attempt += 1
-                retry_after: float | None = None
-                if attempt > 1:
-                    part.restart()
-                try:
-                    streamed: Streamed = yield StreamTo(request, part)
-                    failure = part.verify(streamed.response, streamed.written)
-                    retry_after = parse_retry_after(streamed.response.headers.get("Retry-After"))
-                except httpx.RequestError as exc:
-                    failure = DownloadError(
-                        f"download of task {task.task_id} broke off: {_describe(exc)}",
-                        provider=self.provider.id,
-                        task_id=task.task_id,
-                        code="Interrupted",
-                    )
-                if failure is None:
-                    part.commit()
-                    self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
-                    return path
-                if (
-                    failure.code not in RETRYABLE_DOWNLOAD_FAILURES
-                    or attempt >= self.retry.max_attempts
-                    or (retry_after is not None and retry_after > self.retry.max_retry_after)
-                ):
-                    raise failure
-                delay = self.retry.delay(attempt, retry_after, rng=self.rng)
-                self.emit(
-                    EventKind.RETRYING,
-                    callback,
-                    task=task,
-                    attempt=attempt,
-                    delay=delay,
-                    error=failure.code or type(failure).__name__,
+        opened = False
+
+        def attempt() -> Flow[Path]:
+            nonlocal opened
+            retry_after: float | None = None
+            if opened:
+                yield Blocking(part.restart)
+            else:
+                yield Blocking(part.open)
+                opened = True
+            try:
+                streamed: Streamed = yield StreamTo(request, part)
+                failure = part.verify(streamed.response, streamed.written)
+                retry_after = parse_retry_after(streamed.response.headers.get("Retry-After"))
+            except httpx.RequestError as exc:
+                failure = DownloadError(
+                    f"download of task {task.task_id} broke off: {_describe(exc)}",
+                    provider=self.provider.id,
+                    task_id=task.task_id,
+                    code="Interrupted",
                 )
-                yield Sleep(delay)
-        finally:
+            if failure is None:
+                yield Blocking(part.commit)
+                self.emit(EventKind.SAVED, callback, task=task, detail=str(path))
+                return path
+            if failure.code not in RETRYABLE_DOWNLOAD_FAILURES:
+                raise failure
+            raise _Again(failure, failure.code or type(failure).__name__, retry_after)
+
+        try:
+            return (yield from self.retrying(attempt, callback=callback, task=task))
+        except GeneratorExit:
+            # The caller abandoned the flow (Ctrl-C, a cancelled task): no action can follow.
             part.discard()
+            raise
+        except BaseException:
+            try:
+                yield Blocking(part.discard)
+            finally:
+                part.discard()  # idempotent: covers a flow closed before the discard ran
+            raise
 
 
 def _redact_json(value: Any, secret: str) -> Any:

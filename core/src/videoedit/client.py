@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 import anyio
 import httpx
 
-from videoedit._flows import Action, EventCallback, Operations, Sleep, Streamed, StreamTo, Transmit
+from videoedit._flows import (
+    Action,
+    Blocking,
+    EventCallback,
+    Operations,
+    Sleep,
+    Streamed,
+    StreamTo,
+    Transmit,
+)
 from videoedit.download import DEFAULT_MAX_DOWNLOAD_BYTES, check_max_download_bytes
 from videoedit.errors import AuthenticationError, InvalidRequestError
 from videoedit.keys import ApiKey
@@ -186,7 +195,6 @@ class _BaseClient:
             config = ProviderConfig(
                 base_url=base_url or info.base_url,
                 api_key=key,
-                plugins=host,
                 options=dict(options or {}),
             )
             self.provider = info.factory(config)
@@ -287,10 +295,16 @@ class Client(_BaseClient):
                     value = self._perform(action)
                 except httpx.RequestError as exc:
                     error = exc
+                except Exception as exc:
+                    if not isinstance(action, Blocking):
+                        raise
+                    error = exc  # a file operation failed: the flow cleans up, then raises it
         finally:
             flow.close()
 
     def _perform(self, action: Action) -> Any:
+        if isinstance(action, Blocking):
+            return action.call()
         if isinstance(action, Transmit):
             return self._http.send(action.request)
         if isinstance(action, StreamTo):
@@ -443,6 +457,10 @@ class AsyncClient(_BaseClient):
                     value = await self._perform(action)
                 except httpx.RequestError as exc:
                     error = exc
+                except Exception as exc:
+                    if not isinstance(action, Blocking):
+                        raise
+                    error = exc  # a file operation failed: the flow cleans up, then raises it
         finally:
             flow.close()
 
@@ -450,6 +468,9 @@ class AsyncClient(_BaseClient):
         if isinstance(action, Sleep):
             await self._sleep(action.seconds)
             return None
+        if isinstance(action, Blocking):
+            # File I/O in a worker thread: a slow or full disk never stalls the event loop.
+            return await anyio.to_thread.run_sync(action.call)
         async with self._slots:
             return await self._send(action)
 
@@ -462,7 +483,7 @@ class AsyncClient(_BaseClient):
             try:
                 if action.sink.accept(response):
                     async for chunk in response.aiter_bytes(CHUNK):
-                        action.sink.write(chunk)
+                        await anyio.to_thread.run_sync(action.sink.write, chunk)
                         written += len(chunk)
             finally:
                 await response.aclose()

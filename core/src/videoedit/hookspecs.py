@@ -1,4 +1,4 @@
-"""The ``VideoEditProvider`` hook specification: everything a plugin can do.
+"""The hook specifications (:class:`VideoEditHookSpecs`): everything a plugin can do.
 
 A plugin is any module or object with functions marked ``@videoedit.hookimpl`` named after
 the hooks below, published under the ``videoedit`` entry-point group::
@@ -7,53 +7,66 @@ the hooks below, published under the ``videoedit`` entry-point group::
     acme = "acme_videoedit.plugin"
 
 Built-in providers are published the same way; nothing is registered behind the user's back.
+
+The class was first named ``VideoEditProvider``, although it specifies hooks and is no
+provider; that name still works, with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import argparse
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
+# Re-exported: a plugin author finds every type a hook hands over here.
+from videoedit.encoding import EncodeContext
+from videoedit.provider import Register
+
 if TYPE_CHECKING:
     from videoedit.events import TaskEvent
-    from videoedit.provider import ProviderFactory
     from videoedit.requests import EditRequest
 
-__all__ = ["PROJECT", "EncodeContext", "Register", "VideoEditProvider", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT",
+    "CommandLine",
+    "EncodeContext",
+    "Register",
+    "VideoEditHookSpecs",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT = "videoedit"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-
-class Register(Protocol):
-    """The callback handed to :meth:`VideoEditProvider.register_providers`."""
-
-    def __call__(
-        self, provider: ProviderFactory, *, aliases: tuple[str, ...] | list[str] = ()
-    ) -> None: ...
+#: A command's body: ``run(args, ctx)`` returns the exit code (0) or raises; ``ctx`` is the
+#: command line's :class:`videoedit.cli.commands.Context` (its console, how to resume).
+CommandRun = Callable[[argparse.Namespace, Any], int]
 
 
-@dataclass(frozen=True)
-class EncodeContext:
-    """Where a request is going, so an encoder can pick the right model id or field names.
+class CommandLine(Protocol):
+    """What :meth:`VideoEditHookSpecs.register_commands` is handed: the ``videoedit`` command
+    line while it is being built (implemented by :class:`videoedit.cli.extension.Commands`)."""
 
-    ``dialect`` names the body format (``"dashscope"`` for the DashScope body that Vtrix also
-    wraps; ``"apimart"`` for the flat gateway schema); ``region`` is set by regional providers
-    (``"beijing"``, ``"singapore"``); ``options`` are the provider's options (field-name maps…).
-    """
+    def command(self, name: str) -> argparse.ArgumentParser:
+        """The parser of a command already there (``edit``, ``status``, …), to add flags to."""
+        ...
 
-    provider: str
-    dialect: str
-    region: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    def add_command(self, name: str, run: CommandRun, **kwargs: Any) -> argparse.ArgumentParser:
+        """Add the command ``name`` and return its parser, to add arguments to.
+
+        ``kwargs`` go to argparse's ``add_parser`` (``help``, ``description``…); the parser
+        already has the output flags every command has (``--json``, ``-q``, ``--debug``).
+        """
+        ...
 
 
-class VideoEditProvider:
-    """Hook specifications. Implement any subset; each is documented with its parameters."""
+class VideoEditHookSpecs:
+    """The hook specifications. Implement any subset; each is documented with its parameters."""
 
     @hookspec
     def register_providers(self, register: Register) -> None:
@@ -79,6 +92,21 @@ class VideoEditProvider:
         """
 
     @hookspec
+    def register_commands(self, cli: CommandLine) -> None:
+        """Add commands to the ``videoedit`` command line, or flags to its commands.
+
+        Called once, when the command line is built, after the core's own commands (so what a
+        plugin adds comes last, in the listing and in the help). This is how the emulator
+        adds ``videoedit demo`` and ``videoedit edit --emulator`` without the core importing it.
+
+        :param cli: ``cli.add_command(name, run, help=…)`` adds a command whose
+            ``run(args, ctx)`` returns its exit code; ``cli.command("edit")`` is the parser
+            of an existing command. A flag of ``edit`` that stores a
+            :class:`videoedit.cli.extension.Embedded` in ``args.embedded`` makes the edit run
+            against the service it starts inside the command.
+        """
+
+    @hookspec
     def on_task_event(self, event: TaskEvent) -> None:
         """Observe a task event (upload, submission, poll, status change, retry, finish, save).
 
@@ -87,3 +115,16 @@ class VideoEditProvider:
 
         :param event: what happened, with the task as last seen.
         """
+
+
+def __getattr__(name: str) -> type[VideoEditHookSpecs]:
+    """``VideoEditProvider``, the class's first name, kept for code that named it."""
+    if name == "VideoEditProvider":
+        warnings.warn(
+            "videoedit.hookspecs.VideoEditProvider is now VideoEditHookSpecs (it specifies "
+            "hooks; it is no provider)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return VideoEditHookSpecs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

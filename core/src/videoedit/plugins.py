@@ -2,13 +2,16 @@
 
 Plugins come from the ``videoedit`` entry-point group, the built-in ones included.
 ``VIDEOEDIT_PLUGINS`` (comma-separated entry-point names) allow-lists which load; empty means
-none. A plugin that fails to import or register is reported with a :class:`PluginWarning`
-and skipped, unless strict mode is on (``strict=True`` or ``VIDEOEDIT_STRICT_PLUGINS=1``),
-in which case :class:`~videoedit.errors.PluginLoadError` is raised.
+none. A plugin that fails to import or register, or that implements a hook no specification
+names (a misspelt ``register_provider``, found by pluggy's ``check_pending`` once every
+plugin is loaded), is reported with a :class:`PluginWarning` and skipped, unless strict mode
+is on (``strict=True`` or ``VIDEOEDIT_STRICT_PLUGINS=1``), in which case
+:class:`~videoedit.errors.PluginLoadError` is raised.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import threading
@@ -24,9 +27,12 @@ from videoedit import hookspecs
 from videoedit.errors import InvalidRequestError, PluginLoadError, ProviderNotFoundError
 
 if TYPE_CHECKING:
+    import httpx
+
+    from videoedit.encoding import EncodeContext
     from videoedit.events import TaskEvent
-    from videoedit.hookspecs import EncodeContext
-    from videoedit.provider import ProviderFactory
+    from videoedit.hookspecs import CommandLine
+    from videoedit.provider import Provider, ProviderFactory
     from videoedit.requests import EditRequest
 
 __all__ = [
@@ -98,7 +104,7 @@ class PluginHost:
     def __init__(self, *, strict: bool | None = None) -> None:
         self.strict = _env_flag(STRICT_ENV) if strict is None else strict
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs.VideoEditProvider)
+        self.pm.add_hookspecs(hookspecs.VideoEditHookSpecs)
         self.failures: list[PluginFailure] = []
         self._providers: dict[str, ProviderInfo] | None = None
         self._aliases: dict[str, str] = {}
@@ -119,6 +125,7 @@ class PluginHost:
             if allowed is not None and ep.name not in allowed:
                 continue
             host._load_entry_point(ep)
+        host._skip_unknown_hooks()
         return host
 
     def _load_entry_point(self, ep: EntryPoint) -> None:
@@ -139,12 +146,59 @@ class PluginHost:
             raise PluginLoadError(message, code="PluginLoadError")
         warnings.warn(message, PluginWarning, stacklevel=4)
 
+    def _skip_unknown_hooks(self) -> None:
+        """Report and unregister each plugin that implements a hook no specification names.
+
+        Without this a misspelt hook would load silently and never be called: the plugin
+        would seem installed and do nothing. pluggy's ``check_pending`` names one offender
+        at a time, so it is asked again until every plugin passes.
+        """
+        while (found := self._unregister_pending()) is not None:
+            self._fail(*found)
+
+    def _unregister_pending(self) -> tuple[str, str] | None:
+        """The name of a plugin whose hook no specification names, and what is wrong with it,
+        after unregistering it; ``None`` when every plugin passes ``check_pending``."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            error = self._unknown_hooks(exc.plugin)
+            self.pm.unregister(exc.plugin)
+            return name, error
+        return None
+
+    def _unknown_hooks(self, plugin: Any) -> str:
+        known = sorted(
+            name for name in vars(hookspecs.VideoEditHookSpecs) if not name.startswith("_")
+        )
+        unknown = sorted(
+            caller.name for caller in self.pm.get_hookcallers(plugin) or [] if not caller.has_spec()
+        )
+        sentences = []
+        for hook in unknown:
+            close = difflib.get_close_matches(hook, known, n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            sentences.append(f"{hook!r} is not a videoedit hook{guess}")
+        return "; ".join(sentences) + f"; the hooks are {', '.join(known)}"
+
     def register(self, plugin: Any, name: str | None = None) -> None:
-        """Register a plugin object by hand (tests, applications with private providers)."""
+        """Register a plugin object by hand (tests, applications with private providers).
+
+        A name already taken, or a hook no specification names, raises
+        :class:`~videoedit.errors.PluginLoadError` and leaves the plugin out.
+        """
         try:
             self.pm.register(plugin, name=name)
         except ValueError as exc:
             raise PluginLoadError(str(exc), code="PluginLoadError") from None
+        found = self._unregister_pending()
+        if found is not None:
+            offender, error = found
+            raise PluginLoadError(
+                f"videoedit plugin {offender!r} was not registered: {error}",
+                code="PluginLoadError",
+            )
         self._providers = None
 
     def unregister(self, name: str) -> None:
@@ -245,6 +299,29 @@ class PluginHost:
                 provider=context.provider,
             )
         return dict(body)
+
+    def build_create(self, provider: Provider, request: EditRequest) -> httpx.Request:
+        """``provider``'s create call for ``request``, its body encoded through the hook.
+
+        The one place where a provider meets the encoders: the client submits through it,
+        and so can a test or a script that drives a provider by hand.
+        """
+        return provider.build_create(request, self.encode(request, provider.encode_context()))
+
+    # -- register_commands -------------------------------------------------------------------
+    def register_commands(self, cli: CommandLine) -> None:
+        """Let each plugin add its commands, in the order the plugins were loaded.
+
+        A plugin whose hook raises is reported like any broken plugin (a warning, or fatal in
+        strict mode); what it added before it raised stays.
+        """
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(**_hook_args(impl, cli=cli))
+            except Exception as exc:
+                self._fail(
+                    impl.plugin_name, f"register_commands failed: {type(exc).__name__}: {exc}"
+                )
 
     # -- on_task_event -----------------------------------------------------------------------
     def emit(self, event: TaskEvent) -> None:

@@ -15,10 +15,12 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
+from urllib.parse import quote
 
 import httpx
 
+from videoedit.encoding import EncodeContext
 from videoedit.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -30,23 +32,22 @@ from videoedit.errors import (
     VideoEditError,
 )
 from videoedit.keys import ApiKey
+from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage
-
-if TYPE_CHECKING:
-    from videoedit.hookspecs import EncodeContext
-    from videoedit.plugins import PluginHost
-    from videoedit.requests import EditRequest
 
 __all__ = [
     "Call",
+    "EncodeContext",
     "ListQuery",
     "Provider",
     "ProviderConfig",
     "ProviderFactory",
+    "Register",
     "Retry",
     "UploadFlow",
     "Uploader",
     "parse_retry_after",
+    "quote_task_id",
 ]
 
 
@@ -93,7 +94,6 @@ class ProviderConfig:
 
     base_url: str
     api_key: ApiKey | None
-    plugins: PluginHost
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -115,6 +115,16 @@ def parse_retry_after(value: str | None) -> float | None:
 
     now = datetime.now(timezone.utc)
     return max(0.0, (when - now).total_seconds())
+
+
+def quote_task_id(task_id: str) -> str:
+    """A task id as one URL path segment, every provider's way of putting it in a path.
+
+    Everything but letters, digits and ``-._~`` is percent-encoded, ``/`` and ``?`` included,
+    so an id (it comes back from the service, or from a user resuming a task) can never reach
+    another route: ``../uploads?action=getPolicy`` stays one segment of the task's own path.
+    """
+    return quote(task_id, safe="")
 
 
 def json_body(response: httpx.Response) -> Any:
@@ -164,13 +174,8 @@ class Provider(ABC):
             return {}
         return {"Authorization": f"Bearer {self.config.api_key.reveal()}"}
 
-    def encode(self, request: EditRequest) -> dict[str, Any]:
-        """The body for ``request`` in this provider's dialect, through the encoding hook."""
-        return self.config.plugins.encode(request, self.encode_context())
-
     def encode_context(self) -> EncodeContext:
-        from videoedit.hookspecs import EncodeContext
-
+        """What the ``encode_request`` hook is told of this destination."""
         return EncodeContext(
             provider=self.id, dialect=self.dialect, region=self.region, options=self.config.options
         )
@@ -181,7 +186,14 @@ class Provider(ABC):
         return None
 
     @abstractmethod
-    def build_create(self, request: EditRequest) -> httpx.Request: ...
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
+        """The create call carrying ``body``: ``request`` encoded in :attr:`dialect`.
+
+        The client asks the ``encode_request`` hook for the body (through
+        :meth:`videoedit.PluginHost.build_create`), so a provider never calls the plugin host:
+        it wraps, addresses and signs the body it is given. ``request`` is there for what the
+        body does not say (Vtrix reads the upstream model id from it when the body has none).
+        """
 
     @abstractmethod
     def parse_create(self, response: httpx.Response) -> Task: ...
@@ -272,3 +284,11 @@ def error_for_status(
 
 #: What plugins register: a provider class, whose class attributes fill the listing.
 ProviderFactory = type[Provider]
+
+
+class Register(Protocol):
+    """The callback handed to the ``register_providers`` hook."""
+
+    def __call__(
+        self, provider: ProviderFactory, *, aliases: tuple[str, ...] | list[str] = ()
+    ) -> None: ...

@@ -2,7 +2,7 @@
 
 The core owns the wan2.7 instruction edit (:class:`VideoEdit`); plugins add request types by
 subclassing :class:`EditRequest` and teaching providers to encode them through the
-``videoedit_encode_request`` hook.
+``encode_request`` hook.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from videoedit.errors import InvalidRequestError
 from videoedit.media import (
@@ -24,7 +24,7 @@ from videoedit.media import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from videoedit.hookspecs import EncodeContext
+    from videoedit.encoding import EncodeContext
 
 __all__ = [
     "MAX_SEED",
@@ -33,6 +33,7 @@ __all__ = [
     "Ratio",
     "Resolution",
     "VideoEdit",
+    "invalid_request",
     "invalid_request_from",
 ]
 
@@ -77,7 +78,12 @@ def invalid_request_from(exc: ValidationError, model: str) -> InvalidRequestErro
         if err["type"] == "extra_forbidden":
             msg = "is not a field of this request"
         errors.append((loc, msg))
-    first_field, first_rule = errors[0] if errors else ("request", str(exc))
+    return invalid_request(model, errors or [("request", str(exc))])
+
+
+def invalid_request(model: str, errors: list[tuple[str, str]]) -> InvalidRequestError:
+    """One :class:`InvalidRequestError` for ``(field, rule)`` findings, the first one leading."""
+    first_field, first_rule = errors[0]
     summary = "; ".join(f"{f}: {r}" for f, r in errors)
     return InvalidRequestError(
         f"invalid {model} request: {summary}", field=first_field, rule=first_rule, errors=errors
@@ -148,6 +154,16 @@ class EditRequest(BaseModel):
                 ]
         return self.model_copy(update=updates)
 
+    def check_local_files(self) -> None:
+        """Check what the local files hold against the documented limits; raise
+        :class:`InvalidRequestError` naming the field and the rule.
+
+        The client calls it when the request is submitted, before any upload (under
+        :class:`~videoedit.AsyncClient` in a worker thread: a probe runs ffmpeg). Constructing
+        a request only checks that a local path names a file of an accepted kind, so building
+        one does no probing. Nothing to check here; request types with local media override it.
+        """
+
     def model_for(self, context: EncodeContext) -> str:
         """The model id this request names at ``context``'s destination (``model`` here).
 
@@ -161,9 +177,10 @@ class EditRequest(BaseModel):
 class VideoEdit(EditRequest):
     """The wan2.7 instruction edit (``wan2.7-videoedit``): restyle or edit one video by prompt.
 
-    Limits are the documented ones (see ``docs/requests.md``). A local ``video`` is probed with
-    ffmpeg when ``videoedit[probe]`` is installed: container, size, 2–10 s, sides in
-    [240, 4096] px, aspect ratio within 1:8..8:1, and ``duration`` not beyond its length.
+    Limits are the documented ones (see ``docs/requests.md``). A local ``video`` is checked
+    at submission (:meth:`check_local_files`): its size, and with ffmpeg (when
+    ``videoedit[probe]`` is installed) its container, 2–10 s, sides in [240, 4096] px, aspect
+    ratio within 1:8..8:1, and ``duration`` not beyond its length.
     """
 
     request_kind: ClassVar[str] = "wan2.7-videoedit"
@@ -232,11 +249,14 @@ class VideoEdit(EditRequest):
             )
         return value
 
-    @model_validator(mode="after")
-    def _probe_local_video(self) -> Self:
-        if classify(self.video) is MediaKind.LOCAL:
+    def check_local_files(self) -> None:
+        """A local ``video``'s size and, with ffmpeg, its content (see the class docstring)."""
+        if classify(self.video) is not MediaKind.LOCAL:
+            return
+        try:
             check_local_video(local_path(self.video), requested_duration=self.duration)
-        return self
+        except FieldRuleError as exc:
+            raise invalid_request(self.request_kind, [(exc.field, str(exc))]) from None
 
 
 def _size(n: int) -> str:

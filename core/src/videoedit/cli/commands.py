@@ -1,5 +1,6 @@
-"""The seven commands. Each takes the parsed arguments and a :class:`Context`, and returns 0
-or raises; :mod:`videoedit.cli.main` turns what is raised into a sentence and an exit code.
+"""The core's six commands. Each takes the parsed arguments and a :class:`Context`, and
+returns 0 or raises; :mod:`videoedit.cli.main` turns what is raised into a sentence and an exit
+code. Plugins add more (the emulator: ``demo``) through :mod:`videoedit.cli.extension`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from videoedit._flows import raise_for_task
-from videoedit.cli.embedded import embedded_emulator, require_emulator
+from videoedit.cli.extension import Embedded, Endpoint
 from videoedit.cli.output import (
     Console,
     local_time,
@@ -31,7 +32,6 @@ from videoedit.errors import (
     AuthenticationError,
     InvalidRequestError,
     ProviderNotFoundError,
-    TaskFailedError,
     VideoEditError,
 )
 from videoedit.plugins import ProviderInfo, default_host
@@ -166,7 +166,11 @@ def build_request(args: argparse.Namespace) -> VideoEdit:
         name: getattr(args, name) for name in REQUEST_FLAGS if hasattr(args, name)
     }
     try:
-        return VideoEdit(video=args.video, **fields)
+        request = VideoEdit(video=args.video, **fields)
+        # Submission checks a local video's content again; here it is checked before the
+        # command starts anything (an embedded emulator, a client), to name the flag to change.
+        request.check_local_files()
+        return request
     except InvalidRequestError as exc:
         # Name the flag as well as the field: the user typed the flag.
         flag = REQUEST_FLAGS.get((exc.field or "").split("[")[0].split(".")[0])
@@ -236,36 +240,20 @@ def cmd_providers(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
     console = ctx.console
     info = lookup_provider(provider_name(args))
-    if args.emulator:
-        require_emulator("--emulator")
-        if args.no_wait:
-            raise InvalidRequestError(
-                "--no-wait cannot be combined with --emulator: the embedded emulator, and "
-                "the task with it, ends with the command",
-                field="--no-wait",
-                rule="not with --emulator",
-                hint="run `videoedit-emulator serve` and pass --base-url to submit without waiting",
-            )
+    embedded: Embedded | None = args.embedded  # a plugin's service (--emulator), or None
+    if embedded is not None:
+        embedded.check(args)
     request = build_request(args)  # before anything starts: a bad flag costs nothing
     with contextlib.ExitStack() as stack:
         base_url = args.base_url
         api_key = args.api_key
-        if args.emulator:
-            try:
-                server = stack.enter_context(embedded_emulator(args.emulator_progression))
-            except ValueError as exc:  # a malformed progression spec
-                raise InvalidRequestError(
-                    f"--emulator-progression: {exc}",
-                    field="--emulator-progression",
-                    rule="immediate, polls=N or seconds=S",
-                ) from None
-            base_url = _emulator_base_url(server, info)
-            api_key = api_key or "sk-emulator"
-            console.note(f"emulator   {server.url} (offline: the result is a stand-in)")
-            ctx.ephemeral = (
-                "ends with the emulator embedded in this command (to keep tasks across "
-                "commands, run `videoedit-emulator serve` and pass --base-url instead)"
-            )
+        endpoint: Endpoint | None = None
+        if embedded is not None:
+            endpoint = stack.enter_context(embedded.serve(args, info))
+            base_url = endpoint.base_url
+            api_key = api_key or endpoint.api_key
+            console.note(endpoint.note)
+            ctx.ephemeral = endpoint.ephemeral
         else:
             ctx.resume_caveat = key_caveat(args, info)
 
@@ -277,11 +265,14 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
         client = stack.enter_context(
             make_client(args, info, base_url=base_url, api_key=api_key, progress=progress)
         )
-        if args.emulator and client.provider.uploader() is None and request.local_files():
-            # No upload API (a gateway): the embedded emulator fetches the file from loopback.
-            from videoedit_emulator.fileserver import LoopbackFiles
-
-            files = stack.enter_context(LoopbackFiles())
+        if (
+            endpoint is not None
+            and endpoint.files is not None
+            and client.provider.uploader() is None
+            and request.local_files()
+        ):
+            # No upload API (a gateway): the embedded service serves the file itself.
+            uploader = stack.enter_context(endpoint.files())
             client.close()
             client = stack.enter_context(
                 make_client(
@@ -290,7 +281,7 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
                     base_url=base_url,
                     api_key=api_key,
                     progress=progress,
-                    uploader=files.uploader(),
+                    uploader=uploader,
                 )
             )
         saved: Path | None = None
@@ -316,22 +307,10 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
             if args.output is not None:
                 saved = client.save(task, args.output)
     document, lines = _finished_document(task, saved)
-    if saved is None and ctx.resume and not args.emulator:
+    if saved is None and ctx.resume and embedded is None:
         lines.append(f"save      {shlex.join([*ctx.resume, '-o', 'out.mp4'])}")
     console.result(document, lines)
     return 0
-
-
-def _emulator_base_url(server: Any, info: ProviderInfo) -> str:
-    try:
-        return str(server.base_url(info.id))
-    except ValueError as exc:
-        raise ProviderNotFoundError(
-            f"the embedded emulator does not serve provider {info.id!r}: {exc}",
-            code="NotEmulated",
-            hint="pick a provider the emulator serves (see docs/emulator.md), or install the "
-            "plugin's emulator adapter",
-        ) from None
 
 
 # -- status, wait, cancel, list -----------------------------------------------------------------
@@ -397,21 +376,6 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-# -- demo ---------------------------------------------------------------------------------------
-def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
-    require_emulator("videoedit demo")
-    from videoedit_emulator.demo import DEFAULT_OUT, run_demo
-
-    out = (args.output or DEFAULT_OUT).expanduser().resolve()
-    stream = ctx.console.err if args.json else ctx.console.out
-    code = run_demo(out=out, provider=args.provider, stream=stream)
-    if code != 0:
-        raise TaskFailedError("the demo edit did not complete (see above)", code="DemoFailed")
-    if args.json:
-        ctx.console.result({"saved": str(out), "provider": args.provider})
-    return 0
-
-
 COMMANDS = {
     "providers": cmd_providers,
     "edit": cmd_edit,
@@ -419,5 +383,4 @@ COMMANDS = {
     "wait": cmd_wait,
     "cancel": cmd_cancel,
     "list": cmd_list,
-    "demo": cmd_demo,
 }

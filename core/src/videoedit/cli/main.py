@@ -21,14 +21,17 @@ from typing import Any, TextIO
 
 from videoedit.cli.commands import COMMANDS, Context, Interrupted
 from videoedit.cli.exits import ExitCode, exit_code_for, fix_for
+from videoedit.cli.extension import command_run
 from videoedit.cli.output import Console, error_json, task_json
 from videoedit.cli.parser import build_parser
 from videoedit.errors import (
     InvalidRequestError,
+    PluginLoadError,
     TaskFailedError,
     TaskNotFoundError,
     VideoEditError,
 )
+from videoedit.plugins import default_host
 
 __all__ = ["main"]
 
@@ -40,7 +43,14 @@ def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     """Run ``videoedit`` with ``argv`` (default: the process's) and return the exit code."""
-    parser = build_parser()
+    # The plugins may add commands, so they load first; what they warn of (a broken plugin)
+    # is printed like every other warning once the output is set up.
+    with warnings.catch_warnings(record=True) as early:
+        try:
+            parser = build_parser(default_host())
+            setup_error: PluginLoadError | None = None
+        except PluginLoadError as exc:  # strict mode and a broken plugin: said once set up
+            parser, setup_error = build_parser(), exc
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (argparse printed it)
@@ -58,8 +68,13 @@ def main(
     ctx = Context(console)
     with warnings.catch_warnings():
         warnings.showwarning = _warning_printer(console)
+        for caught in early:
+            warnings.showwarning(caught.message, caught.category, caught.filename, caught.lineno)
         try:
-            return COMMANDS[args.command](args, ctx)
+            if setup_error is not None:
+                raise setup_error
+            run = command_run(args) or COMMANDS[args.command]
+            return run(args, ctx)
         except Interrupted as stop:
             return _report_interrupt(ctx, stop)
         except VideoEditError as exc:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from videoedit.cli.extension import Commands, add_stand_ins
+
+if TYPE_CHECKING:
+    from videoedit.plugins import PluginHost
 
 __all__ = ["DEFAULT_PROVIDER", "PROVIDER_ENV", "REQUEST_FLAGS", "build_parser"]
 
 #: The provider used when neither ``--provider`` nor ``$VIDEOEDIT_PROVIDER`` names one.
 DEFAULT_PROVIDER = "dashscope-singapore"
 PROVIDER_ENV = "VIDEOEDIT_PROVIDER"
-#: The embedded emulator's progression unless told otherwise: long enough to see progress.
-DEFAULT_EMULATOR_PROGRESSION = "seconds=2"
 
 #: ``VideoEdit`` field -> the flag that sets it (``video`` is the positional argument).
 REQUEST_FLAGS: dict[str, str] = {
@@ -197,8 +200,10 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=keep, help="0 to 2147483647")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``videoedit`` parser with its seven commands."""
+def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
+    """The ``videoedit`` parser: the core's six commands, then what ``plugins`` add through
+    the ``register_commands`` hook (the emulator: ``demo``, ``edit --emulator``), then
+    stand-ins saying what to install for those the emulator adds, when nothing added them."""
     from videoedit import __version__
 
     output = _output_flags()
@@ -235,20 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the task and exit once it is submitted (resume with `videoedit wait ID`)",
     )
-    emulator = edit.add_argument_group("offline")
-    emulator.add_argument(
-        "--emulator",
-        action="store_true",
-        help="run against an emulator started in this process: no key, no network, a "
-        "stand-in result (needs videoedit[emulator])",
-    )
-    emulator.add_argument(
-        "--emulator-progression",
-        default=DEFAULT_EMULATOR_PROGRESSION,
-        metavar="SPEC",
-        help=f"how the emulated task progresses: immediate, polls=N or seconds=S "
-        f"(default: {DEFAULT_EMULATOR_PROGRESSION})",
-    )
+    edit.set_defaults(embedded=None)  # a plugin's flag (--emulator) puts its service here
 
     status = sub.add_parser(
         "status",
@@ -295,26 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", default=None, help="only tasks in this status")
     listing.add_argument("--model", default=None, help="only tasks of this model")
 
-    demo = sub.add_parser(
-        "demo",
-        parents=[output],
-        help="an offline edit of a sample clip on the embedded emulator (no key, no network)",
-        description="Start the emulator in this process, make a sample clip, and edit it "
-        "through the real client path (needs videoedit[emulator]).",
-    )
-    demo.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="where to write the MP4 (default: videoedit-demo/edited.mp4)",
-    )
-    demo.add_argument(
-        "-p",
-        "--provider",
-        default=DEFAULT_PROVIDER,
-        metavar="ID",
-        help=f"provider route to use (default: {DEFAULT_PROVIDER})",
-    )
+    commands = Commands(sub, output)
+    if plugins is not None:
+        plugins.register_commands(commands)
+    add_stand_ins(commands)
     return parser

@@ -18,7 +18,6 @@ def acme() -> AcmeVideoProvider:
     config = videoedit.ProviderConfig(
         base_url="https://acme.test/",
         api_key=videoedit.ApiKey("acme-key"),
-        plugins=videoedit.default_host(),
     )
     return AcmeVideoProvider(config)
 
@@ -42,7 +41,8 @@ def test_the_create_call_carries_every_option_in_acmes_words(acme: AcmeVideoProv
         seed=7,
     )
 
-    sent = acme.build_create(request)
+    # The client encodes the request through the plugins, then hands Acme the body.
+    sent = videoedit.default_host().build_create(acme, request)
 
     assert (sent.method, str(sent.url)) == ("POST", "https://acme.test/v2/edits")
     assert sent.headers["X-Acme-Key"] == "acme-key"
@@ -67,7 +67,9 @@ def test_the_create_call_carries_every_option_in_acmes_words(acme: AcmeVideoProv
 
 
 def test_defaults_are_left_to_acme(acme: AcmeVideoProvider) -> None:
-    sent = acme.build_create(videoedit.VideoEdit(video="https://cdn.test/in.mp4"))
+    sent = videoedit.default_host().build_create(
+        acme, videoedit.VideoEdit(video="https://cdn.test/in.mp4")
+    )
 
     assert json.loads(sent.content) == {
         "source": {"url": "https://cdn.test/in.mp4"},

@@ -21,10 +21,16 @@ from typing import Any, ClassVar
 import httpx
 
 from videoedit.errors import ServiceError, UnsupportedOperationError, VideoEditError
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
+from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus
-from videoedit.wire import as_number, epoch_to_datetime, url_expiry
+from videoedit.wire import (
+    as_number,
+    epoch_to_datetime,
+    progress_fraction,
+    status_from,
+    url_expiry,
+)
 from videoedit_apimart.encoding import DIALECT, ApimartOptions
 from videoedit_apimart.errors import api_error, body_code, error_fields, parse_apimart_error
 
@@ -48,17 +54,12 @@ _STATUS = {
 
 def map_status(word: Any) -> TaskStatus:
     """A gateway status word as one of the six."""
-    if not isinstance(word, str):
-        return TaskStatus.RUNNING
-    return _STATUS.get(word.strip().lower(), TaskStatus.RUNNING)
+    return status_from(word, _STATUS)
 
 
 def parse_progress(value: Any, status: TaskStatus) -> float | None:
     """The gateway's percentage (0–100) as a fraction in [0, 1]; 1.0 once completed."""
-    number = as_number(value)
-    if number is None:
-        return 1.0 if status is TaskStatus.SUCCEEDED else None
-    return min(1.0, max(0.0, number / 100))
+    return progress_fraction(value, done=status is TaskStatus.SUCCEEDED, scale=100)
 
 
 def _first_url(value: Any) -> str | None:
@@ -178,8 +179,7 @@ class ApimartProvider(Provider):
             )
         return body
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST",
             self.base_url + CREATE_PATH,
@@ -196,7 +196,10 @@ class ApimartProvider(Provider):
     def build_status(self, task_id: str) -> httpx.Request:
         params = {"language": self.options.language} if self.options.language else None
         return httpx.Request(
-            "GET", self.base_url + TASK_PATH + task_id, params=params, headers=self._headers()
+            "GET",
+            self.base_url + TASK_PATH + quote_task_id(task_id),
+            params=params,
+            headers=self._headers(),
         )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:

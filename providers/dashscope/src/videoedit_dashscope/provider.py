@@ -12,15 +12,21 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 
 from videoedit.errors import InvalidRequestError, ServiceError, VideoEditError
-from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader, json_body
+from videoedit.provider import (
+    ListQuery,
+    Provider,
+    ProviderConfig,
+    Uploader,
+    json_body,
+    quote_task_id,
+)
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
-from videoedit.wire import url_expiry
+from videoedit.wire import as_integer, as_number, url_expiry
 from videoedit_dashscope.errors import parse_dashscope_error
 from videoedit_dashscope.upload import DashScopeUploader
 
@@ -56,10 +62,6 @@ def _time(value: Any) -> datetime | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     """The link's own ``Expires=`` (epoch seconds, OSS-style), else 24 h after the task ended."""
     signed = url_expiry(url)
@@ -68,27 +70,14 @@ def _url_expiry(url: str, ended: datetime | None) -> datetime | None:
     return ended + RESULT_LIFETIME if ended else None
 
 
-def _integer(value: Any) -> int | None:
-    """An integer sent as ``720``, ``720.0`` or ``"720"``; anything else is ``None``."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def parse_usage(raw: Mapping[str, Any]) -> Usage:
     """wan2.7 reports input/output/total seconds and ``SR``; vace reports ``video_duration``."""
     return Usage(
-        input_seconds=_number(raw.get("input_video_duration")),
-        output_seconds=_number(raw.get("output_video_duration", raw.get("video_duration"))),
-        total_seconds=_number(raw.get("duration")),
-        video_count=_integer(raw.get("video_count")),
-        short_side=_integer(raw.get("SR")),
+        input_seconds=as_number(raw.get("input_video_duration")),
+        output_seconds=as_number(raw.get("output_video_duration", raw.get("video_duration"))),
+        total_seconds=as_number(raw.get("duration")),
+        video_count=as_integer(raw.get("video_count")),
+        short_side=as_integer(raw.get("SR")),
         raw=dict(raw),
     )
 
@@ -156,11 +145,6 @@ def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
     )
 
 
-def _path(task_id: str) -> str:
-    """A task id as one path segment: an id holding ``/`` or ``?`` cannot reach another route."""
-    return quote(task_id, safe="")
-
-
 def _uses_oss(body: Any) -> bool:
     """Whether any string in the body is an ``oss://`` URL (then the resolve header is due)."""
     if isinstance(body, str):
@@ -195,8 +179,7 @@ class DashScopeProvider(Provider):
     def uploader(self) -> Uploader:
         return DashScopeUploader(self)
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         headers = self.request_headers(**{"X-DashScope-Async": "enable"})
         if _uses_oss(body):
             headers["X-DashScope-OssResourceResolve"] = "enable"
@@ -212,7 +195,7 @@ class DashScopeProvider(Provider):
 
     def build_status(self, task_id: str) -> httpx.Request:
         return httpx.Request(
-            "GET", f"{self.base_url}/tasks/{_path(task_id)}", headers=self.request_headers()
+            "GET", f"{self.base_url}/tasks/{quote_task_id(task_id)}", headers=self.request_headers()
         )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
@@ -220,7 +203,9 @@ class DashScopeProvider(Provider):
 
     def build_cancel(self, task_id: str) -> httpx.Request:
         return httpx.Request(
-            "POST", f"{self.base_url}/tasks/{_path(task_id)}/cancel", headers=self.request_headers()
+            "POST",
+            f"{self.base_url}/tasks/{quote_task_id(task_id)}/cancel",
+            headers=self.request_headers(),
         )
 
     def build_list(self, query: ListQuery) -> httpx.Request:
@@ -253,9 +238,9 @@ class DashScopeProvider(Provider):
         assert isinstance(body, dict)
         return TaskPage(
             tasks=tasks,
-            page=_integer(body.get("page_no")) or 1,
-            page_size=_integer(body.get("page_size")),
-            total=_integer(body.get("total")),
+            page=as_integer(body.get("page_no")) or 1,
+            page_size=as_integer(body.get("page_size")),
+            total=as_integer(body.get("total")),
         )
 
     def parse_error(self, response: httpx.Response) -> VideoEditError:
@@ -293,10 +278,7 @@ class DashScopeSingapore(DashScopeProvider):
             )
         # An explicit base URL (argument or VIDEOEDIT_DASHSCOPE_SINGAPORE_BASE_URL) wins.
         if workspace_id and config.base_url.rstrip("/") == self.default_base_url:
-            config = ProviderConfig(
-                base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1",
-                api_key=config.api_key,
-                plugins=config.plugins,
-                options=config.options,
+            config = replace(
+                config, base_url=f"https://{workspace_id}.ap-southeast-1.maas.aliyuncs.com/api/v1"
             )
         super().__init__(config)

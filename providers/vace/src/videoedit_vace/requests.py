@@ -30,7 +30,7 @@ from videoedit_vace.regions import MODEL_IDS, MODEL_SINGAPORE, model_id_for
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from videoedit.hookspecs import EncodeContext
+    from videoedit.encoding import EncodeContext
 
 __all__ = [
     "FUNCTIONS",

@@ -26,10 +26,16 @@ from videoedit.errors import (
     UnsupportedOperationError,
     VideoEditError,
 )
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body
+from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus, Usage
-from videoedit.wire import as_number, epoch_to_datetime, url_expiry
+from videoedit.wire import (
+    as_number,
+    epoch_to_datetime,
+    progress_fraction,
+    status_from,
+    url_expiry,
+)
 from videoedit_vtrix.errors import error_fields, parse_vtrix_error
 
 __all__ = [
@@ -61,9 +67,7 @@ _STATUS = {
 
 def map_status(word: Any) -> TaskStatus:
     """A Vtrix status word as one of the six; unknown words mean the task is still running."""
-    if not isinstance(word, str):
-        return TaskStatus.RUNNING
-    return _STATUS.get(word.strip().lower(), TaskStatus.RUNNING)
+    return status_from(word, _STATUS)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -87,12 +91,7 @@ def parse_progress(value: Any, status: TaskStatus) -> float | None:
 
     A figure above 1 is read as a percentage, in case a page reports 0–100.
     """
-    number = as_number(value)
-    if number is None:
-        return 1.0 if status is TaskStatus.SUCCEEDED else None
-    if number > 1:
-        number /= 100
-    return min(1.0, max(0.0, number))
+    return progress_fraction(value, done=status is TaskStatus.SUCCEEDED)
 
 
 def _video_content(output: Any) -> Mapping[str, Any] | None:
@@ -227,25 +226,27 @@ class VtrixProvider(Provider):
             provider=self.id,
         )
 
-    def envelope(self, request: EditRequest) -> dict[str, Any]:
-        """The create body: the DashScope body, without ``model``, under ``input[0].params``."""
-        params = dict(self.encode(request))
+    def envelope(self, request: EditRequest, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The create body: the DashScope ``body``, without ``model``, under ``input[0].params``."""
+        params = dict(body)
         upstream = params.pop("model", None) or request.model
         return {"model": self.vtrix_model(str(upstream)), "input": [{"params": params}]}
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST",
             self.base_url + CREATE_PATH,
             headers=self._headers(),
-            content=json.dumps(self.envelope(request), ensure_ascii=False).encode(),
+            content=json.dumps(self.envelope(request, body), ensure_ascii=False).encode(),
         )
 
     def parse_create(self, response: httpx.Response) -> Task:
         return parse_task(self.id, json_body(response))
 
     def build_status(self, task_id: str) -> httpx.Request:
-        return httpx.Request("GET", self.base_url + TASK_PATH + task_id, headers=self._headers())
+        return httpx.Request(
+            "GET", self.base_url + TASK_PATH + quote_task_id(task_id), headers=self._headers()
+        )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
         return parse_task(self.id, json_body(response), task_id)

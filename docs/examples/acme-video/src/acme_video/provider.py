@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 from videoedit import (
@@ -39,7 +38,7 @@ from videoedit import (
     UnsupportedOperationError,
     VideoEditError,
 )
-from videoedit.provider import error_for_status, json_body, parse_retry_after
+from videoedit.provider import error_for_status, json_body, parse_retry_after, quote_task_id
 from videoedit.wire import as_number, epoch_to_datetime
 
 __all__ = ["DIALECT", "FIELDS", "PROVIDER_ID", "STATES", "AcmeVideoProvider", "parse_edit"]
@@ -144,10 +143,10 @@ class AcmeVideoProvider(Provider):
         return headers
 
     def _edit_url(self, task_id: str, suffix: str = "") -> str:
-        return f"{self.base_url}/v2/edits/{quote(task_id, safe='')}{suffix}"
+        return f"{self.base_url}/v2/edits/{quote_task_id(task_id)}{suffix}"
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)  # the encode_request hook, in the "acme-video" dialect
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
+        # ``body`` is the request in the "acme-video" dialect, from the encode_request hook.
         return httpx.Request(
             "POST",
             f"{self.base_url}/v2/edits",

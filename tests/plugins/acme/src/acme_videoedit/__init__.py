@@ -2,7 +2,8 @@
 
 Its service ("Acme") takes ``{"clip": url, "instruction": prompt}`` at ``POST /jobs`` and
 answers ``{"job": id, "state": "queued"|"working"|"done"|"error", "output": url}`` at
-``GET /jobs/{id}``. It imports nothing from videoedit but the public API.
+``GET /jobs/{id}``. It imports nothing from videoedit but the public API (the package and
+its ``provider`` contract module).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import httpx
 
 import videoedit
 from videoedit import EditRequest, Provider, Task, TaskResult, TaskStatus, VideoEdit
+from videoedit.provider import quote_task_id
 
 STATES = {
     "queued": TaskStatus.PENDING,
@@ -29,8 +31,7 @@ class AcmeProvider(Provider):
     description: ClassVar[str] = "Acme Video (test plugin)"
     dialect: ClassVar[str] = "acme"
 
-    def build_create(self, request: EditRequest) -> httpx.Request:
-        body = self.encode(request)
+    def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
         return httpx.Request(
             "POST", f"{self.base_url}/jobs", json=body, headers=self.auth_headers()
         )
@@ -39,7 +40,9 @@ class AcmeProvider(Provider):
         return self._task(response.json())
 
     def build_status(self, task_id: str) -> httpx.Request:
-        return httpx.Request("GET", f"{self.base_url}/jobs/{task_id}", headers=self.auth_headers())
+        return httpx.Request(
+            "GET", f"{self.base_url}/jobs/{quote_task_id(task_id)}", headers=self.auth_headers()
+        )
 
     def parse_status(self, task_id: str, response: httpx.Response) -> Task:
         return self._task(response.json())
