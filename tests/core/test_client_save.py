@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from videoedit import DownloadError, RetryPolicy, Task, TaskFailedError, TaskResult, TaskStatus
-from videoedit._flows import PartFile
+from videoedit.download import ResultFile
 
 pytestmark = pytest.mark.anyio
 
@@ -221,16 +221,16 @@ async def test_a_saved_event_names_the_path(client, done, callback, tmp_path: Pa
 
 @pytest.fixture
 def file_threads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Which thread ran each file operation of a save: (method of PartFile, thread ident)."""
+    """Which thread ran each file operation of a save: (method of ResultFile, thread ident)."""
     seen: list[tuple[str, int]] = []
-    for name in ("open", "write", "close", "commit", "discard"):
-        original = getattr(PartFile, name)
+    for name in ("open", "restart", "write", "commit", "discard"):
+        original = getattr(ResultFile, name)
 
-        def recorded(self: PartFile, *args: object, _name=name, _original=original) -> object:
+        def recorded(self: ResultFile, *args: object, _name=name, _original=original) -> object:
             seen.append((_name, threading.get_ident()))
             return _original(self, *args)
 
-        monkeypatch.setattr(PartFile, name, recorded)
+        monkeypatch.setattr(ResultFile, name, recorded)
     return seen
 
 

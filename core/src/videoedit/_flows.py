@@ -553,10 +553,13 @@ class Operations:
             part.discard()
             raise
         except BaseException:
+            discarded = False
             try:
                 yield Blocking(part.discard)
+                discarded = True
             finally:
-                part.discard()  # idempotent: covers a flow closed before the discard ran
+                if not discarded:  # the flow was closed before the discard could run
+                    part.discard()
             raise
 
 
