@@ -17,7 +17,7 @@ UV := $(TOOLS)/bin/uv
 endif
 RUN := $(UV) run --no-sync
 
-.PHONY: all sync test lint typecheck docs pytest demo bench clean
+.PHONY: all sync test lint typecheck docs docs-serve pytest demo bench dist clean
 
 all: test
 
@@ -53,6 +53,10 @@ docs: sync
 	$(RUN) ruff format --check --config $(EXAMPLE)/pyproject.toml $(EXAMPLE)
 	$(RUN) mypy --config-file $(EXAMPLE)/pyproject.toml $(EXAMPLE)/src
 
+# The same site, served at http://127.0.0.1:8000 and rebuilt on every change.
+docs-serve: sync
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs serve --dev-addr 127.0.0.1:8000
+
 pytest: sync
 	$(RUN) pytest $(PYTEST_ARGS)
 
@@ -65,6 +69,18 @@ demo: sync
 # minutes. Some of them: make bench BENCH="render control". Not part of make test.
 bench: sync
 	$(RUN) python -m bench $(BENCH)
+
+# Every distribution that is released, wheel and sdist, into dist/, built offline with the
+# locked hatchling of .venv and checked (metadata, README, licence file, bounds) before any upload.
+# The test and example packages are never built here (they are marked Private :: Do Not
+# Upload besides). The version is the one line of VERSION; see CONTRIBUTING.md.
+DISTRIBUTIONS := videoedit videoedit-dashscope videoedit-vtrix videoedit-apimart videoedit-vace videoedit-emulator
+dist: sync
+	rm -rf dist
+	for name in $(DISTRIBUTIONS); do \
+	  $(UV) build --quiet --no-build-isolation --python .venv/bin/python --package $$name --out-dir dist || exit 1; \
+	done
+	$(RUN) python .ci/check_dist.py --public dist
 
 clean:
 	rm -rf $(TOOLS) .venv .mypy_cache .ruff_cache .import_linter_cache .grimp_cache build dist

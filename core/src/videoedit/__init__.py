@@ -7,6 +7,8 @@ client. Providers are plugins found through the ``videoedit`` entry-point group.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 from videoedit.client import DEFAULT_WAIT_TIMEOUT, AsyncClient, Client
 from videoedit.errors import (
     AuthenticationError,
@@ -34,7 +36,10 @@ from videoedit.provider import Call, ListQuery, Provider, ProviderConfig, Retry,
 from videoedit.requests import EditRequest, VideoEdit
 from videoedit.task import Task, TaskPage, TaskResult, TaskStatus, Usage
 
-__version__ = "0.1.0"
+try:  # the one version source is the repository's VERSION file, read at build time
+    __version__ = version("videoedit")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_WAIT_TIMEOUT",

@@ -13,6 +13,7 @@ in the web server.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from videoedit_emulator.errors import ApiError, ErrorKind
     from videoedit_emulator.server import DEFAULT_API_KEY, EmulatorServer
 
-__version__ = "0.1.0"
+try:  # the one version source is the repository's VERSION file, read at build time
+    __version__ = version("videoedit-emulator")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _LAZY = {
     "Clock": "clock",

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from videoedit_emulator import __version__
 from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
 from videoedit_emulator.faults import FaultError, FaultRule, parse_spec
 from videoedit_emulator.sources import is_loopback_host
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="videoedit-emulator",
         description="Offline emulator of the Wan video-editing providers (real stand-in MP4s).",
     )
+    parser.add_argument("--version", action="version", version=f"videoedit-emulator {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve every provider's wire format over HTTP")
