@@ -43,6 +43,7 @@ from videoedit.errors import (
 )
 from videoedit.events import EventKind, TaskEvent
 from videoedit.keys import redact
+from videoedit.logs import log_event
 from videoedit.plugins import PluginHost
 from videoedit.policy import PollSchedule, RetryPolicy
 from videoedit.provider import Call, ListQuery, Provider, Retry, Uploader, parse_retry_after
@@ -156,6 +157,7 @@ class Operations:
         escaping here could lose a task that was just created.
         """
         event = TaskEvent(kind=kind, provider=self.provider.id, **fields)
+        log_event(event, self.provider.config.api_key)  # videoedit.client: see videoedit.logs
         self.plugins.emit(event)
         for cb in (self.on_event, callback):
             if cb is None:

@@ -9,12 +9,10 @@ as one JSON document on stdout. Tracebacks only with ``--debug``.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shlex
 import signal
 import sys
-import traceback
 import warnings
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -22,6 +20,7 @@ from typing import Any, TextIO
 from videoedit.cli.commands import COMMANDS, Context, Interrupted
 from videoedit.cli.exits import ExitCode, exit_code_for, fix_for
 from videoedit.cli.extension import command_run
+from videoedit.cli.logging_setup import debug_logging, print_traceback, secrets_of
 from videoedit.cli.output import Console, error_json, task_json
 from videoedit.cli.parser import build_parser
 from videoedit.errors import (
@@ -61,9 +60,9 @@ def main(
         out=stdout or sys.stdout,
         err=stderr or sys.stderr,
     )
-    debug = bool(getattr(args, "debug", False))
-    if debug:
-        logging.basicConfig(level=logging.DEBUG, stream=console.err)
+    redacting = None  # --debug: videoedit's log records, scrubbed (cli/logging_setup.py)
+    if getattr(args, "debug", False):
+        redacting = debug_logging(console.err, secrets_of(args))
     _catch_ctrl_c()
     ctx = Context(console)
     with warnings.catch_warnings():
@@ -78,8 +77,8 @@ def main(
         except Interrupted as stop:
             return _report_interrupt(ctx, stop)
         except VideoEditError as exc:
-            if debug:
-                traceback.print_exc(file=console.err)
+            if redacting is not None:
+                print_traceback(console.err, redacting)
             return _report_error(ctx, exc)
         except KeyboardInterrupt:
             console.say("videoedit: interrupted")
@@ -89,12 +88,12 @@ def main(
             _silence_stdout(console)
             return ExitCode.BROKEN_PIPE
         except OSError as exc:
-            if debug:
-                traceback.print_exc(file=console.err)
+            if redacting is not None:
+                print_traceback(console.err, redacting)
             return _report_os_error(ctx, exc)
         except Exception as exc:
-            if debug:
-                traceback.print_exc(file=console.err)
+            if redacting is not None:
+                print_traceback(console.err, redacting)
             console.say(f"videoedit: internal error: {type(exc).__name__}: {exc}")
             console.say(
                 "This is a bug in videoedit or a plugin: run again with --debug and report it."
