@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from videoedit._flows import raise_for_task
+from videoedit.cli.completion import cmd_completion
 from videoedit.cli.extension import Embedded, Endpoint
 from videoedit.cli.output import (
     Console,
@@ -383,4 +384,5 @@ COMMANDS = {
     "wait": cmd_wait,
     "cancel": cmd_cancel,
     "list": cmd_list,
+    "completion": cmd_completion,
 }

@@ -17,6 +17,8 @@ from videoedit.cli.extension import Commands, add_stand_ins
 if TYPE_CHECKING:
     from videoedit.plugins import PluginHost
 
+from videoedit.cli.completion import add_completion_command
+
 __all__ = ["DEFAULT_PROVIDER", "PROVIDER_ENV", "REQUEST_FLAGS", "build_parser"]
 
 #: The provider used when neither ``--provider`` nor ``$VIDEOEDIT_PROVIDER`` names one.
@@ -291,4 +293,5 @@ def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
     if plugins is not None:
         plugins.register_commands(commands)
     add_stand_ins(commands)
+    add_completion_command(sub)
     return parser
