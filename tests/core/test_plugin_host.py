@@ -114,6 +114,29 @@ def test_an_unknown_provider_lists_the_known_ones() -> None:
     assert isinstance(caught.value, LookupError)
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("dashscop-beijing", "dashscope-beijing"),
+        ("vtrx", "vtrix"),
+        ("dashscope-intel", "dashscope-intl"),
+    ],
+)
+def test_a_misspelt_provider_id_suggests_the_closest_name(typed: str, meant: str) -> None:
+    with pytest.raises(ProviderNotFoundError) as caught:
+        PluginHost.from_entry_points().provider(typed)
+
+    assert caught.value.hint == f"did you mean {meant!r}?"
+    assert f"Hint: did you mean {meant!r}?" in str(caught.value)
+
+
+def test_a_name_like_no_provider_suggests_none() -> None:
+    with pytest.raises(ProviderNotFoundError) as caught:
+        PluginHost.from_entry_points().provider("runway")
+
+    assert caught.value.hint is None
+
+
 def test_a_client_by_alias_gets_that_providers_base_url() -> None:
     with Client("dashscope-intl", api_key="k") as client:
         assert (client.provider_id, client.base_url) == (
@@ -369,6 +392,46 @@ async def test_without_an_encoder_the_client_cannot_carry_the_request(client, se
     assert (error.field, error.code) == ("request", "UnsupportedRequest")
     assert "provider 'dashscope-singapore' cannot carry a Shout request" in str(error)
     assert service.requests == []
+
+
+def kinds(host: PluginHost, provider: str) -> list[str]:
+    return [kind.request_kind for kind in host.request_types(provider)]
+
+
+VACE = [
+    f"wan2.1-vace-plus {f}"
+    for f in (
+        "image_reference",
+        "video_edit",
+        "video_extension",
+        "video_outpainting",
+        "video_repainting",
+    )
+]
+
+
+def test_each_provider_carries_the_request_types_a_plugin_encodes_in_its_dialect() -> None:
+    host = PluginHost.from_entry_points(strict=True)
+
+    for dashscope_dialect in ("dashscope-beijing", "dashscope-singapore", "vtrix"):
+        assert kinds(host, dashscope_dialect) == ["wan2.7-videoedit", *VACE]
+    assert kinds(host, "apimart") == ["wan2.7-videoedit"]  # the vace plugin has no apimart body
+    assert kinds(host, "dashscope") == kinds(host, "dashscope-beijing")  # an alias
+
+
+def test_without_the_vace_plugin_no_provider_carries_its_types() -> None:
+    host = PluginHost.from_entry_points(allow=["wan27", "dashscope", "vtrix"], strict=True)
+
+    assert kinds(host, "dashscope-singapore") == ["wan2.7-videoedit"]
+    assert kinds(host, "vtrix") == ["wan2.7-videoedit"]
+
+
+def test_a_plugin_that_encodes_a_new_type_adds_it_to_the_providers_of_its_dialect() -> None:
+    host = PluginHost.from_entry_points(allow=["wan27", "dashscope", "apimart"], strict=True)
+    host.register(ShoutPlugin(), name="shout")
+
+    assert Shout in host.request_types("dashscope-beijing")
+    assert Shout not in host.request_types("apimart")
 
 
 def test_a_plugin_request_type_checks_its_own_limits() -> None:

@@ -277,12 +277,13 @@ class PluginHost:
         key = self._aliases.get(name, name)
         if key in providers:
             return _with_env(providers[key])
-        known = (
-            ", ".join(sorted([*providers, *self._aliases]))
-            or "none (is a provider plugin installed?)"
-        )
+        names = sorted([*providers, *self._aliases])
+        known = ", ".join(names) or "none (is a provider plugin installed?)"
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         raise ProviderNotFoundError(
-            f"no provider named {name!r}; installed: {known}", code="ProviderNotFound"
+            f"no provider named {name!r}; installed: {known}",
+            code="ProviderNotFound",
+            hint=f"did you mean {close[0]!r}?" if close else None,
         )
 
     # -- encode_request ----------------------------------------------------------------------
@@ -322,6 +323,35 @@ class PluginHost:
                 self._fail(
                     impl.plugin_name, f"register_commands failed: {type(exc).__name__}: {exc}"
                 )
+    def request_types(self, provider: str) -> list[type[EditRequest]]:
+        """The request types ``provider`` (an id or alias) can carry with the installed plugins.
+
+        Decided as a submission decides it: [`encode`][videoedit.PluginHost.encode] is asked
+        for each concrete request type (every leaf subclass of `EditRequest` that the loaded
+        plugins define) in the provider's dialect and region, with an unvalidated instance.
+        "No installed plugin encodes it" is the refusal; any other outcome, a body or an
+        encoder tripping over the empty instance after its type test passed, means a
+        plugin takes that type. The core's types come first, then by ``request_kind``.
+        """
+        from videoedit.hookspecs import EncodeContext
+        from videoedit.requests import EditRequest
+
+        factory = self.provider(provider).factory
+        context = EncodeContext(provider=factory.id, dialect=factory.dialect, region=factory.region)
+        carried = []
+        for kind in _leaf_types(EditRequest):
+            try:
+                empty = kind.model_construct()  # type: ignore[call-arg]  # unvalidated, on purpose
+                self.encode(empty, context)
+            except InvalidRequestError as exc:
+                if exc.code == "UnsupportedRequest":
+                    continue
+            except Exception:  # the encoder took the type, then met an empty sample
+                pass
+            carried.append(kind)
+        return sorted(
+            carried, key=lambda k: (not k.__module__.startswith("videoedit."), k.request_kind)
+        )
 
     # -- on_task_event -----------------------------------------------------------------------
     def emit(self, event: TaskEvent) -> None:
@@ -331,6 +361,18 @@ class PluginHost:
                 impl.function(**_hook_args(impl, event=event))
             except Exception:
                 log.exception("videoedit observer %r failed on %s", impl.plugin_name, event.kind)
+
+
+def _leaf_types(base: type[EditRequest]) -> list[type[EditRequest]]:
+    """The subclasses of ``base`` that have none of their own: the types a caller builds."""
+    leaves, stack = [], list(base.__subclasses__())
+    while stack:
+        kind = stack.pop()
+        children = kind.__subclasses__()
+        stack += children
+        if not children:
+            leaves.append(kind)
+    return leaves
 
 
 def _with_env(info: ProviderInfo) -> ProviderInfo:

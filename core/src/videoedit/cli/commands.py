@@ -19,6 +19,7 @@ from videoedit.cli.completion import cmd_completion
 from videoedit.cli.extension import Embedded, Endpoint
 from videoedit.cli.output import (
     Console,
+    carried,
     local_time,
     page_json,
     provider_json,
@@ -218,7 +219,9 @@ def _interruptible(ctx: Context, progress: Progress, what: str) -> Iterator[None
 
 # -- providers ----------------------------------------------------------------------------------
 def cmd_providers(args: argparse.Namespace, ctx: Context) -> int:
-    infos = default_host().providers()
+    host = default_host()
+    infos = host.providers()
+    carries = {info.id: host.request_types(info.id) for info in infos}
     rows = []
     for info in infos:
         if not info.api_key_env:
@@ -229,11 +232,15 @@ def cmd_providers(args: argparse.Namespace, ctx: Context) -> int:
             key = f"not set ({'/'.join(info.api_key_env)})"
         rows.append([info.id, ", ".join(info.aliases) or "-", info.base_url, key])
     lines = table(rows, ["PROVIDER", "ALIASES", "BASE URL", "KEY"]) if rows else []
-    if not rows:
+    if rows:  # which request types reach each one (what "cannot carry" would refuse)
+        requests = [[info.id, carried(carries[info.id])] for info in infos]
+        lines += ["", *table(requests, ["PROVIDER", "REQUEST TYPES"])]
+    else:
         ctx.console.say(
             "no provider is installed: install one, e.g. pip install videoedit-dashscope"
         )
-    ctx.console.result({"providers": [provider_json(i) for i in infos]}, lines)
+    documents = [provider_json(info, carries[info.id]) for info in infos]
+    ctx.console.result({"providers": documents}, lines)
     return 0
 
 

@@ -18,10 +18,12 @@ from typing import Any, TextIO
 
 from videoedit.errors import InvalidRequestError, RateLimitError, TransportError, VideoEditError
 from videoedit.plugins import ProviderInfo
+from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, Usage
 
 __all__ = [
     "Console",
+    "carried",
     "error_json",
     "page_json",
     "provider_json",
@@ -92,7 +94,9 @@ def page_json(page: TaskPage) -> dict[str, Any]:
     }
 
 
-def provider_json(info: ProviderInfo) -> dict[str, Any]:
+def provider_json(
+    info: ProviderInfo, request_types: Sequence[type[EditRequest]] = ()
+) -> dict[str, Any]:
     """One provider of the listing: never the key, only whether one is set."""
     return {
         "id": info.id,
@@ -102,7 +106,28 @@ def provider_json(info: ProviderInfo) -> dict[str, Any]:
         "plugin": info.plugin,
         "api_key_env": list(info.api_key_env),
         "key_set": info.key_is_set,
+        "request_types": [
+            {"kind": kind.request_kind, "type": f"{kind.__module__}.{kind.__qualname__}"}
+            for kind in request_types
+        ],
     }
+
+
+def carried(request_types: Sequence[type[EditRequest]]) -> str:
+    """Request kinds for a person, one family each: ``wan2.1-vace-plus: video_edit, …``."""
+    families: dict[str, list[str]] = {}
+    for kind in request_types:
+        family, _, variant = kind.request_kind.partition(" ")
+        families.setdefault(family, [])
+        if variant:
+            families[family].append(variant)
+    return (
+        "; ".join(
+            f"{family}: {', '.join(variants)}" if variants else family
+            for family, variants in families.items()
+        )
+        or "-"
+    )
 
 
 def error_json(error: VideoEditError, exit_code: int, fix: str | None) -> dict[str, Any]:
