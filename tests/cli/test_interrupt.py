@@ -111,9 +111,9 @@ def test_ctrl_c_on_the_embedded_emulator_says_the_task_ends_with_it(tmp_path: Pa
         text=True,
     )
     assert proc.stderr is not None
-    lines = [proc.stderr.readline(), proc.stderr.readline()]
-    assert lines[1].startswith("submitted  task "), lines
-    task_id = lines[1].split()[2]
+    lines = [proc.stderr.readline() for _ in range(3)]  # emulator, output (no -o), submitted
+    assert lines[2].startswith("submitted  task "), lines
+    task_id = lines[2].split()[2]
 
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=COMMAND_TIMEOUT)

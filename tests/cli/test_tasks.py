@@ -79,7 +79,8 @@ def test_wait_polls_to_the_end_and_saves_the_result(
     assert shown["result"]["video_url"].startswith(emulator.url)
     info = probe_output(tmp_path / "result.mp4")
     assert (info.width, info.height, info.duration) == (1280, 720, 2.0)
-    assert "SUCCEEDED" in run.stderr.splitlines()[-2]  # the last status line, before "saved"
+    assert "SUCCEEDED" in run.stderr.splitlines()[-1]  # the last status line (no "saved" line:
+    assert "saved" not in run.stderr  # the result on stdout says where it went, once)
 
 
 def test_cancel_cancels_a_pending_task(

@@ -14,7 +14,7 @@ import pytest
 
 import videoedit
 from videoedit_emulator.cli import build_parser, exposure_warning, main
-from videoedit_emulator.demo import run_demo
+from videoedit_emulator.demo import NEXT_STEPS, run_demo
 from videoedit_emulator.render import probe_output
 from videoedit_emulator.server import EmulatorServer
 
@@ -162,9 +162,19 @@ def test_the_demo_writes_a_playable_mp4_and_says_what_it_holds(tmp_path: Path) -
     assert (info.duration, info.has_audio, info.faststart) == (4.0, True, True)
     text = printed.getvalue()
     assert "uploaded    video -> oss://dashscope-instant/" in text
-    assert [line.split()[-1] for line in text.splitlines() if " polled " in line][-1] == "SUCCEEDED"
-    assert f"Wrote {out}" in text
+    assert [line.split()[-1] for line in text.splitlines() if " polled " in line] == [
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+    ]  # one line per status, not per poll
+    [saved] = [line for line in text.splitlines() if "saved" in line]  # said once
+    assert saved.endswith(f"] saved       {out}")
     assert "1280x720, 4.00 s, 30 fps, h264 yuv420p, audio: aac" in text
+    # The closing advice is commands to type, not the demo's code.
+    assert text.rstrip().splitlines()[-len(NEXT_STEPS) :] == [f"  {s}" for s in NEXT_STEPS]
+    assert "videoedit edit clip.mp4" in NEXT_STEPS[0]
+    assert "--emulator" in NEXT_STEPS[0]
+    assert "base_url" not in text
 
 
 # -- pytest plugin -----------------------------------------------------------------------------------

@@ -14,10 +14,16 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["DEFAULT_OUT", "run_demo"]
+__all__ = ["DEFAULT_OUT", "NEXT_STEPS", "run_demo"]
 
 DEFAULT_OUT = Path("videoedit-demo") / "edited.mp4"
 PROMPT = "Turn the scene into claymation, with warm studio light"
+#: The closing advice: what to type next (the demo's Python is not what the user saw).
+NEXT_STEPS = (
+    'videoedit edit clip.mp4 --prompt "claymation style" --emulator      # your clip, offline',
+    "export DASHSCOPE_API_KEY=sk-...                                      # a Model Studio key",
+    'videoedit edit clip.mp4 --prompt "claymation style" -o out.mp4      # the real service',
+)
 
 
 def run_demo(
@@ -44,7 +50,7 @@ def run_demo(
             say(f"{clock} uploaded    {event.detail}")
         elif event.kind is kind.SUBMITTED and event.task:
             say(f"{clock} submitted   task {event.task.task_id} ({event.task.status})")
-        elif event.kind is kind.POLLED and event.task:
+        elif event.kind is kind.STATUS_CHANGED and event.task:  # each poll would be a flood
             say(f"{clock} polled      {event.task.status}")
         elif event.kind is kind.RETRYING:
             say(f"{clock} retrying    after {event.error} in {event.delay:.1f} s")
@@ -81,19 +87,20 @@ def run_demo(
             return 1
     info = probe_output(out)
     usage = task.result.usage if task.result else None
-    say("")
-    say(f"Wrote {out}")
+    indent = " " * 10  # under the timeline's words
     say(
-        f"  {out.stat().st_size / 1e6:.2f} MB, {info.width}x{info.height}, {info.duration:.2f} s, "
-        f"{info.fps:g} fps, {info.codec} {info.pix_fmt}, "
+        f"{indent}{out.stat().st_size / 1e6:.2f} MB, {info.width}x{info.height}, "
+        f"{info.duration:.2f} s, {info.fps:g} fps, {info.codec} {info.pix_fmt}, "
         f"audio: {info.audio_codec or 'none'}{', faststart' if info.faststart else ''}"
     )
     if usage is not None:
         say(
-            f"  billed as {usage.total_seconds} s (input {usage.input_seconds} s + output "
+            f"{indent}billed as {usage.total_seconds} s (input {usage.input_seconds} s + output "
             f"{usage.output_seconds} s), {usage.short_side}P"
         )
-    say("  It is a stand-in: the sample clip transcoded to the requested size, marked with")
-    say("  the prompt and the emulator's caption. Point the same code at the real service by")
-    say("  dropping base_url= and setting DASHSCOPE_API_KEY.")
+    say("")
+    say("It is a stand-in: the sample clip transcoded to the requested size, marked with the")
+    say("prompt and the emulator's caption. Next, from the command line:")
+    for line in NEXT_STEPS:
+        say(f"  {line}")
     return 0

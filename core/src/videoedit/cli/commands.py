@@ -16,6 +16,7 @@ from typing import Any
 
 from videoedit._flows import raise_for_task
 from videoedit.cli.completion import cmd_completion
+from videoedit.cli.destination import check_output, emulator_output
 from videoedit.cli.extension import Embedded, Endpoint
 from videoedit.cli.output import (
     Console,
@@ -141,6 +142,8 @@ def resume_command(
     output = getattr(args, "output", None)
     if output is not None:
         command += ["-o", str(output)]
+        if getattr(args, "force", False):
+            command.append("--force")
     if args.json:
         command.append("--json")
     return command
@@ -252,6 +255,10 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
     if embedded is not None:
         embedded.check(args)
     request = build_request(args)  # before anything starts: a bad flag costs nothing
+    default_output = embedded is not None and args.output is None
+    if default_output:  # the result's link ends with the embedded emulator: keep the file
+        args.output = emulator_output(args.video)
+    check_output(args.output, force=args.force, default=default_output)
     with contextlib.ExitStack() as stack:
         base_url = args.base_url
         api_key = args.api_key
@@ -261,6 +268,8 @@ def cmd_edit(args: argparse.Namespace, ctx: Context) -> int:
             base_url = endpoint.base_url
             api_key = api_key or endpoint.api_key
             console.note(endpoint.note)
+            if default_output:
+                console.note(f"output     {args.output} (no -o: the emulator's link ends with it)")
             ctx.ephemeral = endpoint.ephemeral
         else:
             ctx.resume_caveat = key_caveat(args, info)
@@ -335,6 +344,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_wait(args: argparse.Namespace, ctx: Context) -> int:
     info = lookup_provider(provider_name(args))
+    check_output(args.output, force=args.force)
     ctx.resume = resume_command(args, info, args.task_id, args.base_url)
     ctx.resume_caveat = key_caveat(args, info)
     progress = Progress(ctx.console)

@@ -125,7 +125,7 @@ def _warning_printer(console: Console) -> Any:
         file: TextIO | None = None,
         line: str | None = None,
     ) -> None:
-        console.say(f"videoedit: warning: {message}")
+        console.say(f"{console.style.role('videoedit: warning:', 'warning')} {message}")
 
     return show
 
@@ -165,7 +165,7 @@ def _report_error(ctx: Context, exc: VideoEditError) -> int:
             "so that the edit is not billed twice"
         )
     console = ctx.console
-    console.say(f"videoedit: error: {_describe(exc)}")
+    console.say(f"{console.style.role('videoedit: error:', 'error')} {_describe(exc)}")
     if isinstance(exc, InvalidRequestError) and len(exc.errors) > 1:
         for field, rule in exc.errors:
             console.say(f"  - {field}: {rule}")

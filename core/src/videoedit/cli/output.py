@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from videoedit.cli.style import Style
 from videoedit.errors import InvalidRequestError, RateLimitError, TransportError, VideoEditError
 from videoedit.plugins import ProviderInfo
 from videoedit.requests import EditRequest
@@ -225,6 +226,11 @@ class Console:
         """A line on stderr that is always shown (errors, resume commands)."""
         self.err.write(text + "\n")
         self.err.flush()
+
+    @property
+    def style(self) -> Style:
+        """Colour for stderr's messages, when it is a terminal (see ``cli/style.py``)."""
+        return Style.for_stream(self.err)
 
     @property
     def interactive(self) -> bool:

@@ -137,7 +137,14 @@ def _wait_flags(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="save the result here (streamed, written only when complete)",
+        help="save the result here (streamed, written only when complete; missing folders "
+        "are created)",
+    )
+    parser.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="replace the -o file if it exists (without it, the command stops before sending)",
     )
     parser.add_argument(
         "--timeout",

@@ -1,9 +1,11 @@
 """The progress display: status, elapsed time and progress, fed by the client's task events.
 
 On a terminal one line is redrawn in place (and its clock keeps ticking between polls, which
-are 15 s apart on the real services); elsewhere (a CI log, a pipe) a line is written per
-change of status and per tenth of progress, so a log stays short. The task id is written the
-moment the task exists, so that an interrupted command never loses it.
+are 15 s apart on the real services), the status in colour (``cli/style.py``: not with
+``NO_COLOR``) and a bar beside the percentage where the provider reports one; elsewhere (a
+CI log, a pipe) a line is written per change of status and per tenth of progress, so a log
+stays short. The task id is written the moment the task exists, so that an interrupted
+command never loses it. The save is not announced here: the result says where it went.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from videoedit.cli.output import Console
+from videoedit.cli.style import Style
 from videoedit.events import EventKind, TaskEvent
 from videoedit.task import Task
 
@@ -20,6 +23,7 @@ __all__ = ["Progress"]
 
 _TICK = 0.25
 _SPINNER = "|/-\\"
+_BAR = 20
 
 
 class Progress:
@@ -43,6 +47,7 @@ class Progress:
         self.last: Task | None = None
         self.on_submitted = on_submitted
         self._live = console.interactive and not console.quiet
+        self.style = Style.for_stream(console.err)
         self._lock = threading.Lock()
         self._line = ""
         self._shown: tuple[str, int] | None = None
@@ -73,16 +78,18 @@ class Progress:
         elif kind is EventKind.FINISHED and event.task is not None:
             self._status(event.task)
             self.finish()
-        elif kind is EventKind.SAVED:
-            self._print(f"saved      {event.detail}")
 
     # -- drawing ------------------------------------------------------------------------------
     def elapsed(self) -> float:
         return self.clock() - self.started
 
     def _describe(self, task: Task) -> str:
-        parts = [f"{task.status.value:<9}", f"{self.elapsed():6.1f} s"]
+        status = task.status.value
+        parts = [self.style.status(f"{status:<9}", status), f"{self.elapsed():6.1f} s"]
         if task.progress is not None:
+            if self._live:
+                done = round(task.progress * _BAR)
+                parts.append("[" + "#" * done + " " * (_BAR - done) + "]")
             parts.append(f"{task.progress:4.0%}")
         return "  ".join(parts)
 
