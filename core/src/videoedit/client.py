@@ -246,9 +246,11 @@ def _list_query(
 class Client(_BaseClient):
     """A blocking client bound to one provider, one base URL and one key.
 
+    ```pycon
     >>> client = Client("dashscope-singapore")                 # key from DASHSCOPE_API_KEY
     >>> task = client.submit(VideoEdit(video="clip.mp4", prompt="claymation"))
     >>> client.save(client.wait(task), "out.mp4")
+    ```
 
     Arguments, all per instance: ``provider`` (an id, an alias or a :class:`Provider`);
     ``api_key`` (else the provider's variable, e.g. ``DASHSCOPE_API_KEY``); ``base_url`` (else

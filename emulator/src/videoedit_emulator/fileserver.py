@@ -6,9 +6,11 @@ third-party ones) take URLs only; :class:`LoopbackFiles` gives a local file such
 :meth:`LoopbackFiles.uploader` is a :class:`videoedit.Uploader` that does it for every local
 file of a request. Only the files explicitly added are served, read-only, on 127.0.0.1.
 
+```pycon
 >>> with LoopbackFiles() as files:
 ...     url = files.add("clip.mp4")              # http://127.0.0.1:PORT/<token>/clip.mp4
 ...     client = videoedit.Client("vtrix", base_url=..., uploader=files.uploader())
+```
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The emulator in a thread: for tests, notebooks and the demo.
 
+```pycon
 >>> with EmulatorServer() as server:                        # 127.0.0.1, port picked by the OS
 ...     client = server.client("dashscope-singapore")      # a videoedit.Client bound to it
 ...     server.base_url("dashscope-beijing")                # 'http://127.0.0.1:PORT/api/v1'
+```
 
 The server runs uvicorn on its own event loop in a daemon thread, so the calling thread may
 block (a sync client, a test) while the emulator answers.

@@ -62,7 +62,7 @@ class ContractTarget:
     api_key: str | None = None
     server: EmulatorServer | None = None
     wait_timeout: float = EMULATOR_WAIT
-    _clients: list[videoedit.Client] = field(default_factory=list, repr=False)
+    _clients: list[videoedit.Client] = field(default_factory=list, repr=False, init=False)
 
     @property
     def provider_id(self) -> str:
