@@ -3,17 +3,15 @@
 Every task event a client emits is also a record on the ``videoedit.client`` logger, so an
 application that turns logging on sees what its clients do without writing an observer:
 
-========== ======= =========================================================================
-event      level   message
-========== ======= =========================================================================
-uploaded   INFO    ``uploaded video -> oss://…`` (the field and the URL that stands for it)
-submitted  INFO    ``submitted task ID to PROVIDER (PENDING)``
-polled     DEBUG   ``polled task ID: RUNNING, 40 %, 3.1 s into the wait``
-status     INFO    ``task ID is now RUNNING``
-retrying   INFO    ``retrying in 1.20 s (attempt 1 failed: ConnectError: …)``
-finished   INFO    ``task ID ended SUCCEEDED`` (FAILED adds the provider's code and message)
-saved      INFO    ``saved task ID to out.mp4``
-========== ======= =========================================================================
+| event | level | message |
+|---|---|---|
+| uploaded | INFO | ``uploaded video -> oss://…`` (the field and the URL that stands for it) |
+| submitted | INFO | ``submitted task ID to PROVIDER (PENDING)`` |
+| polled | DEBUG | ``polled task ID: RUNNING, 40%, 3.1 s into the wait`` |
+| status changed | INFO | ``task ID is now RUNNING`` |
+| retrying | INFO | ``retrying task ID in 1.20 s (attempt 1 failed: ConnectError: …)`` |
+| finished | INFO | ``task ID ended SUCCEEDED`` (FAILED adds the provider's code and message) |
+| saved | INFO | ``saved task ID to out.mp4`` |
 
 No record holds a key: the client's own key is taken out of every text it logs (a server
 may echo it into an error message), and result links, which are signed, are never logged.
