@@ -154,6 +154,12 @@ def user_env(emulator: EmulatorServer) -> dict[str, str]:
     return env
 
 
+def as_a_user(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
 def runnable_lines() -> list[str]:
     out = []
     for line in shell_lines(README):
@@ -181,15 +187,7 @@ def test_the_readme_command_works_as_printed(
             task = client.submit(videoedit.VideoEdit(video="https://example.com/in.mp4"))
         line = line.replace(" ID ", f" {task.task_id} ")
 
-    done = subprocess.run(
-        ["bash", "-c", f"set -euo pipefail; {line}"],
-        cwd=tmp_path,
-        env=user_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = as_a_user(["bash", "-c", f"set -euo pipefail; {line}"], tmp_path, user_env)
 
     assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
     if "-o out.mp4" in line:
@@ -204,14 +202,6 @@ def test_the_readmes_python_runs_as_printed(
     shutil.copy(emulator_sample_clip, tmp_path / "clip.mp4")
     (tmp_path / "example.py").write_text(blocks(README, "python")[number], encoding="utf-8")
 
-    done = subprocess.run(
-        [sys.executable, "example.py"],
-        cwd=tmp_path,
-        env=user_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    done = as_a_user([sys.executable, "example.py"], tmp_path, user_env)
 
     assert done.returncode == 0, done.stderr
