@@ -323,6 +323,7 @@ class PluginHost:
                 self._fail(
                     impl.plugin_name, f"register_commands failed: {type(exc).__name__}: {exc}"
                 )
+
     def request_types(self, provider: str) -> list[type[EditRequest]]:
         """The request types ``provider`` (an id or alias) can carry with the installed plugins.
 
