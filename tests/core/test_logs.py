@@ -36,10 +36,14 @@ def test_a_run_logs_the_submission_each_status_change_the_end_and_the_save(
     client.save(task, tmp_path / "out.mp4")
 
     tid = task.task_id
-    assert messages(caplog) == [
+    said = messages(caplog)
+    assert said[:2] == [
         f"submitted task {tid} to dashscope-singapore (PENDING)",
         f"task {tid} is now PENDING",
-        f"task {tid} is now RUNNING",
+    ]
+    # RUNNING is seen when a poll lands while the stand-in renders: how often is up to timing.
+    assert set(said[2:-3]) <= {f"task {tid} is now RUNNING"}
+    assert said[-3:] == [
         f"task {tid} is now SUCCEEDED",
         f"task {tid} ended SUCCEEDED",
         f"saved task {tid} to {tmp_path / 'out.mp4'}",

@@ -1,8 +1,8 @@
 """Acme Video Cloud for videoedit: a worked example of a third-party provider package.
 
-- :mod:`acme_video.provider`: the provider, sans-I/O (builds requests, parses answers);
-- :mod:`acme_video.plugin`: what the ``videoedit`` entry point loads (registration, encoding);
-- :mod:`acme_video.emulator`: Acme's wire format on the videoedit emulator's shared engine,
+- ``acme_video.provider``: the provider, sans-I/O (builds requests, parses answers);
+- ``acme_video.plugin``: what the ``videoedit`` entry point loads (registration, encoding);
+- ``acme_video.emulator``: Acme's wire format on the videoedit emulator's shared engine,
   loaded through the ``videoedit_emulator.adapters`` entry point, so that the contract kit
   runs against it offline.
 """

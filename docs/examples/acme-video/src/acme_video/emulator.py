@@ -91,7 +91,7 @@ def _acme_message(message: str) -> str:
 
 
 def error_response(exc: ApiError, request_id: str) -> JSONResponse:
-    """An :class:`ApiError` in Acme's error body, with its status and ``Retry-After``."""
+    """An ``ApiError`` in Acme's error body, with its status and ``Retry-After``."""
     kind, status = _TYPES[exc.kind]
     headers = {}
     if exc.retry_after is not None:
@@ -198,7 +198,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 # --8<-- [start:routes]
 def routes(engine: TaskEngine) -> list[BaseRoute]:
-    """Acme's routes under :data:`PREFIX`, over the emulator's shared engine."""
+    """Acme's routes under ``PREFIX``, over the emulator's shared engine."""
     config = engine.config
 
     def endpoint(handler: Callable[[Request, str], Awaitable[Response]]) -> Endpoint:

@@ -1,7 +1,7 @@
 """What the ``videoedit`` entry point loads: Acme's provider, and the wan2.7 edit in its body.
 
 The provider never imports a request type: it asks the plugin host to encode whatever it is
-given in the ``acme-video`` dialect, and this module answers for :class:`videoedit.VideoEdit`.
+given in the ``acme-video`` dialect, and this module answers for ``videoedit.VideoEdit``.
 Another plugin could teach Acme's dialect further request types the same way.
 """
 

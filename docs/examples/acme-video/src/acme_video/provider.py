@@ -44,7 +44,7 @@ from videoedit.wire import as_number, epoch_to_datetime
 __all__ = ["DIALECT", "FIELDS", "PROVIDER_ID", "STATES", "AcmeVideoProvider", "parse_edit"]
 
 PROVIDER_ID = "acme-cloud"
-#: The body format Acme's create call speaks; :mod:`acme_video.plugin` encodes requests in it.
+#: The body format Acme's create call speaks; ``acme_video.plugin`` encodes requests in it.
 DIALECT = "acme-video"
 
 STATES: Mapping[str, TaskStatus] = {
@@ -83,7 +83,7 @@ def _malformed(provider: str, what: str, body: Any, task_id: str | None = None) 
 
 # --8<-- [start:parse]
 def parse_edit(provider: str, body: Any, task_id: str | None = None) -> Task:
-    """An answer holding ``{"edit": {…}, "request_id"}`` as a :class:`~videoedit.Task`."""
+    """An answer holding ``{"edit": {…}, "request_id"}`` as a ``Task``."""
     edit = body.get("edit") if isinstance(body, dict) else None
     if not isinstance(edit, dict):
         raise _malformed(provider, "without an 'edit' object", body, task_id)
