@@ -80,7 +80,17 @@ def test_a_plugin_adds_a_flag_to_a_core_command_and_comes_last_in_the_help(
     status_help = help_of(capsys, "status", plugins=host)
 
     commands = re.findall(r"^ {4}(\S+)", listing, re.MULTILINE)
-    assert commands == ["providers", "edit", "status", "wait", "cancel", "list", "hello", "demo"]
+    assert commands == [
+        "providers",
+        "edit",
+        "status",
+        "wait",
+        "cancel",
+        "list",
+        "completion",
+        "hello",
+        "demo",
+    ]
     assert "--shout" in status_help
 
 

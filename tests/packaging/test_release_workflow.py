@@ -56,6 +56,7 @@ def test_the_pre_commit_hooks_run_make_lints_ruff_checks() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
     lint = [shlex.split(line.replace("$(RUN)", "uv run --no-sync")) for line in make_recipe("lint")]
+    lint = [argv for argv in lint if "ruff" in argv]  # lint-imports reads the whole tree
 
     entries = [shlex.split(hook["entry"]) for hook in hooks]
     assert [e[:-1] if e[-1] == "--force-exclude" else e for e in entries] == [

@@ -296,9 +296,9 @@ def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
     listing.add_argument("--status", default=None, help="only tasks in this status")
     listing.add_argument("--model", default=None, help="only tasks of this model")
 
+    add_completion_command(sub)
     commands = Commands(sub, output)
     if plugins is not None:
         plugins.register_commands(commands)
     add_stand_ins(commands)
-    add_completion_command(sub)
     return parser
