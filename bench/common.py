@@ -30,8 +30,8 @@ from typing import IO, Any
 
 import httpx
 
-from videoedit_emulator.app import PROVIDER_PREFIXES
 from videoedit_emulator.render import ffmpeg_path
+from videoedit_emulator.web.app import PROVIDER_PREFIXES
 
 __all__ = [
     "KEY",

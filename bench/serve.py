@@ -21,8 +21,8 @@ import struct
 import sys
 from pathlib import Path
 
-from videoedit_emulator.config import MIB, EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import MIB, EmulatorConfig
 from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer, tune_gc
 

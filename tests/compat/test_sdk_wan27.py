@@ -29,9 +29,9 @@ from dashscope import VideoSynthesis
 from dashscope.aigc.video_synthesis import AioVideoSynthesis
 from dashscope.common.error import InvalidTask
 
-from videoedit_emulator.control import FAIL_HEADER, PROGRESSION_HEADER
 from videoedit_emulator.render import OutputInfo
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.control import FAIL_HEADER, PROGRESSION_HEADER
 
 MODEL = "wan2.7-videoedit"
 #: Enough polls that a task is still PENDING whenever the test looks (the first half of them).

@@ -8,12 +8,12 @@ import anyio
 import httpx
 import pytest
 
-from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
-from videoedit_emulator.discovery import (
+from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
+from videoedit_emulator.web.discovery import (
     ADAPTER_GROUP,
     load_adapters,
 )
-from videoedit_emulator.engine import TaskEngine
 
 
 def ep(name: str, target: str) -> EntryPoint:
@@ -76,7 +76,7 @@ def test_a_discovered_adapter_is_mounted_on_the_shared_engine(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     adapters, _ = load_adapters([ep("zeta", "Valid")], PROVIDER_PREFIXES)
-    monkeypatch.setattr("videoedit_emulator.app.discovered_adapters", lambda: tuple(adapters))
+    monkeypatch.setattr("videoedit_emulator.web.app.discovered_adapters", lambda: tuple(adapters))
     engine = TaskEngine()
     try:
         app = create_app(engine)

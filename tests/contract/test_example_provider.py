@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 
 import videoedit
-from videoedit_emulator.discovery import discovered_adapters, provider_prefixes
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.discovery import discovered_adapters, provider_prefixes
 
 
 def test_its_provider_is_found_through_its_own_entry_point() -> None:

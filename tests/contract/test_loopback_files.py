@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from videoedit_emulator.fileserver import LoopbackFiles
+from videoedit_emulator.web.fileserver import LoopbackFiles
 
 
 def test_an_added_file_is_served_on_loopback_and_nothing_else(tmp_path: Path) -> None:

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from videoedit_emulator.adapters.apimart import error_response, flat_field
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.models import ModelRegistry
-from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.models import ModelRegistry
+from videoedit_emulator.engine.models.base import JobPlan, RenderPlan, ResolvedMedia
 from videoedit_emulator.render import probe_output
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.adapters.apimart import error_response, flat_field
 
 REMOTE = "https://example.invalid/clip.mp4"
 IMAGE = "https://example.invalid/ref.png"

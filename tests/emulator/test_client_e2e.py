@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import videoedit
-from videoedit_emulator.clock import ManualClock
+from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.render import probe_output
 from videoedit_emulator.server import EmulatorServer
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from videoedit_emulator.adapters.dashscope import format_time
-from videoedit_emulator.clock import ManualClock
-from videoedit_emulator.config import EmulatorConfig, Progression
+from videoedit_emulator.engine.clock import ManualClock
+from videoedit_emulator.engine.config import EmulatorConfig, Progression
+from videoedit_emulator.web.adapters.dashscope import format_time
 
 
 @pytest.mark.parametrize(

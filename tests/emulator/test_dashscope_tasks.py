@@ -16,8 +16,8 @@ import httpx
 import pytest
 from emulator_wire import OSS, TIME, DashScopeWire, error_of, wan27_body
 
-from videoedit_emulator.clock import ManualClock
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.server import EmulatorServer
 
 UTC8 = timezone(timedelta(hours=8))

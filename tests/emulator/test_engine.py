@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.errors import ApiError
+from videoedit_emulator.engine.config import EmulatorConfig
+from videoedit_emulator.engine.errors import ApiError
 from videoedit_emulator.render import RenderJob, RenderResult
 
 INPUT = {"media": [{"type": "video", "url": "https://example.invalid/clip.mp4"}]}

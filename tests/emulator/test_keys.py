@@ -9,7 +9,7 @@ import pytest
 from emulator_wire import DashScopeWire, error_of, wan27_body
 
 import videoedit
-from videoedit_emulator.config import EmulatorConfig
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.server import EmulatorServer
 
 BJ_KEY, SG_KEY = "sk-beijing", "sk-singapore"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from emulator_wire import DashScopeWire, rendered, wan27_body
 
-from videoedit_emulator.models.wan27 import OUTPUT_SIZES, size_for_input
+from videoedit_emulator.engine.models.wan27 import OUTPUT_SIZES, size_for_input
 
 
 def test_the_output_is_h264_yuv420p_30fps_faststart(wire: DashScopeWire, tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from videoedit.task import TaskStatus
 from videoedit_emulator import render as render_module
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.render import RenderJob, RenderResult
 
 INPUT = {"media": [{"type": "video", "url": "https://example.invalid/clip.mp4"}]}

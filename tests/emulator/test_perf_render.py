@@ -17,8 +17,8 @@ import pytest
 from render_media import flat_clip, solid_image
 
 from videoedit_emulator import render as render_module
-from videoedit_emulator.filtergraph import Command, build_command
 from videoedit_emulator.render import RenderJob, Repaint, ffmpeg_path
+from videoedit_emulator.render.filtergraph import Command, build_command
 
 LONG_PROMPT = (
     "a claymation remake of the whole clip with warm light, soft shadows and a slow dolly-in; "
@@ -201,14 +201,14 @@ def test_an_input_is_probed_once_until_its_file_changes(
 def test_an_input_checked_when_the_task_was_created_is_not_probed_again_to_render_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from videoedit_emulator.models.base import MediaInput
-    from videoedit_emulator.sources import SourceContext, resolve
-    from videoedit_emulator.store import Store
+    from videoedit_emulator.engine.models.base import MediaInput
+    from videoedit_emulator.engine.sources import SourceContext, resolve
+    from videoedit_emulator.engine.store import Store
 
     clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
     store = Store(tmp_path / "store", lambda: 0.0, upload_ttl=60, max_upload_bytes=1 << 20)
     item = MediaInput("input.media[0].url", f"http://127.0.0.1:9/{clip.name}", "video", "video")
-    monkeypatch.setattr("videoedit_emulator.sources._fetch", lambda item, ctx: clip)
+    monkeypatch.setattr("videoedit_emulator.engine.sources._fetch", lambda item, ctx: clip)
     resolved = resolve(item, SourceContext(store=store, model="wan2.7-videoedit"))
     runs: list[Path] = []
     monkeypatch.setattr(render_module, "_run_probe", lambda *args: runs.append(args[1]))

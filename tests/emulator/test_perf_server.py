@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer, listen_socket, tune_gc, uvicorn_config
 

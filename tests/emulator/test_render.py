@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from render_media import close, ffmpeg, flat_clip, frame, solid_image
 
-from videoedit_emulator import fonts
-from videoedit_emulator.filtergraph import build_command, wrap_text
 from videoedit_emulator.render import (
     ImageReference,
     MaskedEdit,
@@ -22,10 +20,12 @@ from videoedit_emulator.render import (
     RenderError,
     RenderJob,
     Repaint,
+    fonts,
     make_sample_clip,
     probe_output,
     render,
 )
+from videoedit_emulator.render.filtergraph import build_command, wrap_text
 
 CAPTION = "videoedit emulator stand-in · wan2.7-videoedit"
 HOSTILE_PROMPT = (

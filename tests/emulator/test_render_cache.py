@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from videoedit_emulator.cache import RenderCache
 from videoedit_emulator.render import (
     RenderError,
     RenderJob,
@@ -19,6 +18,7 @@ from videoedit_emulator.render import (
     probe_output,
     render,
 )
+from videoedit_emulator.render.cache import RenderCache
 
 
 @pytest.fixture(scope="module")

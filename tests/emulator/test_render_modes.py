@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from render_media import close, flat_clip, frame, mask_image, solid_image
 
-from videoedit_emulator.filtergraph import build_command
 from videoedit_emulator.render import (
     Extension,
     ImageReference,
@@ -23,6 +22,7 @@ from videoedit_emulator.render import (
     probe_output,
     render,
 )
+from videoedit_emulator.render.filtergraph import build_command
 
 W, H = 320, 240
 CENTER = (160, 150)  # below the caption block, above the bottom marks

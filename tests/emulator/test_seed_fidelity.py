@@ -27,7 +27,7 @@ from render_media import flat_clip, loudness
 from seed_examples import SEED_004, VACE_EXAMPLES, WAN27_EXAMPLES, body
 
 from videoedit import Client, TaskStatus
-from videoedit_emulator.models.wan27 import whole_seconds
+from videoedit_emulator.engine.models.wan27 import whole_seconds
 from videoedit_emulator.render import OutputInfo, probe_output
 from videoedit_emulator.server import EmulatorServer
 from videoedit_vace import parse_vace_request

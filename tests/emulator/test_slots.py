@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from videoedit_emulator.slots import Span, next_start
+from videoedit_emulator.engine.slots import Span, next_start
 
 
 def test_a_free_slot_is_taken_on_arrival() -> None:

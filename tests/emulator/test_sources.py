@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from emulator_wire import DashScopeWire, error_of, wan27_body
 
-from videoedit_emulator.sources import is_loopback_host
+from videoedit_emulator.engine.sources import is_loopback_host
 
 # A 1×1 PNG.
 PNG = base64.b64decode(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from emulator_wire import MODEL, OSS, DashScopeWire, error_of, wan27_body
 
-from videoedit_emulator.clock import ManualClock
+from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.server import EmulatorServer
 
 

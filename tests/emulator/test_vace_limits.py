@@ -17,12 +17,12 @@ from emulator_wire import DashScopeWire
 from render_media import tiny_png_uri
 
 from videoedit import Client, RateLimitError, RetryPolicy, TaskStatus
-from videoedit_emulator.clock import ManualClock
-from videoedit_emulator.config import EmulatorConfig, Progression
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.models import ModelRegistry
-from videoedit_emulator.models.vace import VaceLimits, VacePlus
-from videoedit_emulator.models.wan27 import Wan27VideoEdit
+from videoedit_emulator.engine.clock import ManualClock
+from videoedit_emulator.engine.config import EmulatorConfig, Progression
+from videoedit_emulator.engine.models import ModelRegistry
+from videoedit_emulator.engine.models.vace import VaceLimits, VacePlus
+from videoedit_emulator.engine.models.wan27 import Wan27VideoEdit
 from videoedit_emulator.server import DEFAULT_API_KEY, EmulatorServer
 from videoedit_vace import ImageReference
 

@@ -16,10 +16,10 @@ import imageio_ffmpeg
 import pytest
 
 from videoedit.probe import probe_video
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.models import default_registry
-from videoedit_emulator.models.base import JobPlan, ResolvedMedia
-from videoedit_emulator.models.vace import KNOWN_SIZES, VaceLimits, VacePlus, fit_720p
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.models import default_registry
+from videoedit_emulator.engine.models.base import JobPlan, ResolvedMedia
+from videoedit_emulator.engine.models.vace import KNOWN_SIZES, VaceLimits, VacePlus, fit_720p
 from videoedit_emulator.render import (
     Extension,
     ImageReference,

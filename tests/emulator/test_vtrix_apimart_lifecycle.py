@@ -23,7 +23,7 @@ from render_media import flat_clip
 
 import videoedit
 from videoedit import EventKind, TaskStatus, VideoEdit
-from videoedit_emulator.config import EmulatorConfig
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.render import probe_output
 from videoedit_emulator.server import EmulatorServer
 

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from videoedit_emulator.adapters.vtrix import UNIT_PRICE, error_response
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.models import ModelRegistry
-from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.models import ModelRegistry
+from videoedit_emulator.engine.models.base import JobPlan, RenderPlan, ResolvedMedia
 from videoedit_emulator.render import probe_output
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.adapters.vtrix import UNIT_PRICE, error_response
 
 REMOTE = "https://example.invalid/clip.mp4"
 AUTH = {"Authorization": "Bearer sk-test"}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from resilience_wire import auth, create_body
 
-from videoedit_emulator.faults import FaultError, parse_spec
+from videoedit_emulator.web.faults import FaultError, parse_spec
 
 
 def serve(*args: str) -> subprocess.Popen[str]:

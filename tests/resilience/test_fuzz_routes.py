@@ -37,8 +37,8 @@ from resilience_wire import (
     stub_renderer,
 )
 
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.server import EmulatorServer
 
 LIMIT = 64 * 1024

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from resilience_wire import KEY, Control, auth, create, create_body, create_url, task_id_of
 
-from videoedit_emulator.journal import Journal, JournalEntry
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.journal import Journal, JournalEntry
 
 CANARY = "sk-canary-journal-7f3a9c1e5b"
 

@@ -38,7 +38,7 @@ PROVIDERS = ("dashscope-beijing", "dashscope-singapore", "vtrix", "apimart")
 #: Two inputs only: the render cache makes every repeat of a job nearly free.
 VIDEOS = ("https://example.invalid/soak-a.mp4", "https://example.invalid/soak-b.mp4")
 
-#: The fault mix, as one-line specs (see videoedit_emulator.faults). Every kind strikes the
+#: The fault mix, as one-line specs (see videoedit_emulator.web.faults). Every kind strikes the
 #: create route, where a mistake could bill an edit twice or lose a task; polls and the
 #: download get every kind that can happen to them. The seeds are fixed (and chosen so that
 #: each create rule strikes at least twice in the first hundred creates), so a run repeats.

@@ -16,7 +16,7 @@ from typing import Any
 
 from test_canary import REMOTE, leaks
 
-from videoedit_emulator.config import Progression
+from videoedit_emulator.engine.config import Progression
 from videoedit_emulator.server import EmulatorServer
 
 Scope = MutableMapping[str, Any]

@@ -29,8 +29,8 @@ from resilience_wire import (
     task_state,
 )
 
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.server import EmulatorServer
 
 #: URLs whose host is not this machine, or only pretends to be.

@@ -38,10 +38,11 @@ from resilience_wire import (
     task_state,
 )
 
-from videoedit_emulator.config import EmulatorConfig
-from videoedit_emulator.engine import DOWNLOAD_SLOTS, TaskEngine
-from videoedit_emulator.fileserver import LoopbackFiles
+from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.config import EmulatorConfig
+from videoedit_emulator.engine.tasks import DOWNLOAD_SLOTS
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.fileserver import LoopbackFiles
 
 SECRET = b"SECRET-OF-ANOTHER-TENANT-3f9a"
 #: Seconds a whole fetch may take in this module's emulator.

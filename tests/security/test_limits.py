@@ -12,7 +12,7 @@ import pytest
 from resilience_wire import PROVIDERS, auth, create_body, create_url, error_of
 
 from videoedit_emulator.cli import build_parser
-from videoedit_emulator.config import MIB, EmulatorConfig
+from videoedit_emulator.engine.config import MIB, EmulatorConfig
 from videoedit_emulator.server import EmulatorServer
 
 LIMIT = 8 * 1024

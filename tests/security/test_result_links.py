@@ -11,9 +11,9 @@ import httpx
 import pytest
 from resilience_wire import auth, create, error_of, status, stub_renderer, task_id_of
 
-from videoedit_emulator.clock import ManualClock
-from videoedit_emulator.config import EmulatorConfig
 from videoedit_emulator.engine import TaskEngine
+from videoedit_emulator.engine.clock import ManualClock
+from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.server import EmulatorServer
 
 RESULT_TTL = 3600.0

@@ -17,10 +17,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from videoedit_emulator.clock import Clock, ManualClock, SystemClock
-    from videoedit_emulator.config import EmulatorConfig, Progression
-    from videoedit_emulator.engine import TaskEngine, TaskView
-    from videoedit_emulator.errors import ApiError, ErrorKind
+    from videoedit_emulator.engine.clock import Clock, ManualClock, SystemClock
+    from videoedit_emulator.engine.config import EmulatorConfig, Progression
+    from videoedit_emulator.engine.errors import ApiError, ErrorKind
+    from videoedit_emulator.engine.tasks import TaskEngine, TaskView
     from videoedit_emulator.server import DEFAULT_API_KEY, EmulatorServer
 
 try:  # the one version source is the repository's VERSION file, read at build time
@@ -29,15 +29,15 @@ except PackageNotFoundError:  # imported from a source tree that was never insta
     __version__ = "0+unknown"
 
 _LAZY = {
-    "Clock": "clock",
-    "ManualClock": "clock",
-    "SystemClock": "clock",
-    "EmulatorConfig": "config",
-    "Progression": "config",
-    "TaskEngine": "engine",
-    "TaskView": "engine",
-    "ApiError": "errors",
-    "ErrorKind": "errors",
+    "Clock": "engine.clock",
+    "ManualClock": "engine.clock",
+    "SystemClock": "engine.clock",
+    "EmulatorConfig": "engine.config",
+    "Progression": "engine.config",
+    "TaskEngine": "engine.tasks",
+    "TaskView": "engine.tasks",
+    "ApiError": "engine.errors",
+    "ErrorKind": "engine.errors",
     "DEFAULT_API_KEY": "server",
     "EmulatorServer": "server",
 }

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from videoedit_emulator import __version__
-from videoedit_emulator.config import MIB, REALMS, EmulatorConfig, Progression
-from videoedit_emulator.faults import FaultError, FaultRule, parse_spec
-from videoedit_emulator.sources import is_loopback_host
+from videoedit_emulator.engine.config import MIB, REALMS, EmulatorConfig, Progression
+from videoedit_emulator.engine.sources import is_loopback_host
 from videoedit_emulator.stopping import StopSignals, die_of
+from videoedit_emulator.web.faults import FaultError, FaultRule, parse_spec
 
 __all__ = ["build_parser", "exposure_warning", "main"]
 
@@ -158,9 +158,9 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
     when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
     import uvicorn
 
-    from videoedit_emulator.app import PROVIDER_PREFIXES, create_app
     from videoedit_emulator.engine import TaskEngine
     from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
+    from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
 
     config = EmulatorConfig(
         seed=args.seed,

@@ -46,7 +46,7 @@ class EmbeddedEmulator:
     @contextlib.contextmanager
     def serve(self, args: argparse.Namespace, info: ProviderInfo) -> Iterator[Endpoint]:
         """An emulator on 127.0.0.1 (a port the OS picks) for the duration of the block."""
-        from videoedit_emulator.config import Progression
+        from videoedit_emulator.engine.config import Progression
         from videoedit_emulator.server import EmulatorServer
 
         try:
@@ -80,7 +80,7 @@ class EmbeddedEmulator:
 @contextlib.contextmanager
 def loopback_uploader() -> Iterator[Uploader]:
     """Local files served on loopback, for providers without an upload API (a gateway)."""
-    from videoedit_emulator.fileserver import LoopbackFiles
+    from videoedit_emulator.web.fileserver import LoopbackFiles
 
     with LoopbackFiles() as files:
         yield files.uploader()

@@ -31,7 +31,7 @@ def run_demo(
 ) -> int:
     """Run the demo, print what happens to ``stream``; 0 on success, 1 on failure."""
     import videoedit
-    from videoedit_emulator.config import Progression
+    from videoedit_emulator.engine.config import Progression
     from videoedit_emulator.render import make_sample_clip, probe_output
     from videoedit_emulator.server import EmulatorServer
 

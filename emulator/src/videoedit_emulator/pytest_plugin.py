@@ -1,6 +1,6 @@
 """pytest fixtures for testing against the emulator (registered through ``pytest11``).
 
-- ``emulator_config`` (session): the :class:`~videoedit_emulator.config.EmulatorConfig` the
+- ``emulator_config`` (session): the :class:`~videoedit_emulator.engine.config.EmulatorConfig` the
   shared server is built from; override it in a ``conftest.py`` to change seeds, keys, TTLs.
 - ``emulator_server`` (session): one :class:`~videoedit_emulator.server.EmulatorServer` for the
   whole run, on 127.0.0.1 and a port chosen by the OS.
@@ -28,14 +28,14 @@ import pytest
 
 if TYPE_CHECKING:
     import videoedit
-    from videoedit_emulator.config import EmulatorConfig
+    from videoedit_emulator.engine.config import EmulatorConfig
     from videoedit_emulator.server import EmulatorServer
 
 
 @pytest.fixture(scope="session")
 def emulator_config() -> EmulatorConfig:
     """The shared server's configuration (override in a conftest.py to change it)."""
-    from videoedit_emulator.config import EmulatorConfig
+    from videoedit_emulator.engine.config import EmulatorConfig
 
     return EmulatorConfig()
 

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from videoedit_emulator.app import create_app
-from videoedit_emulator.config import EmulatorConfig
-from videoedit_emulator.discovery import provider_prefixes
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.sources import is_loopback_host
+from videoedit_emulator.engine.config import EmulatorConfig
+from videoedit_emulator.engine.sources import is_loopback_host
+from videoedit_emulator.web.app import create_app
+from videoedit_emulator.web.discovery import provider_prefixes
 
 if TYPE_CHECKING:
     import videoedit
-    from videoedit_emulator.faults import FaultPlan
-    from videoedit_emulator.journal import Journal
+    from videoedit_emulator.web.faults import FaultPlan
+    from videoedit_emulator.web.journal import Journal
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorServer", "listen_socket", "tune_gc", "uvicorn_config"]
 

@@ -51,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def contract_video_url(emulator_sample_clip: Path) -> Iterator[str]:
     """The sample clip on a loopback URL (the emulator fetches it; nothing is uploaded)."""
-    from videoedit_emulator.fileserver import LoopbackFiles
+    from videoedit_emulator.web.fileserver import LoopbackFiles
 
     with LoopbackFiles() as files:
         yield files.add(emulator_sample_clip)

@@ -37,7 +37,7 @@ LIVE_WAIT = 20 * 60.0
 
 def emulator_base_url(server: EmulatorServer, route: str) -> str:
     """The base URL of ``route`` (a provider id the emulator serves) on ``server``."""
-    from videoedit_emulator.discovery import ADAPTER_GROUP, provider_prefixes
+    from videoedit_emulator.web.discovery import ADAPTER_GROUP, provider_prefixes
 
     prefixes = provider_prefixes()
     if route not in prefixes:

@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import JSONResponse, own_netlocs, public_base, read_json
-from videoedit_emulator.control import directives
 from videoedit_emulator.engine import TaskEngine, TaskView
-from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapters import JSONResponse, own_netlocs, public_base, read_json
+from videoedit_emulator.web.control import directives
 
 __all__ = ["MODEL", "PREFIX", "REALM", "edit_json", "providers", "routes", "to_engine"]
 

@@ -1,10 +1,10 @@
 """Wire-format adapters: each turns one provider's HTTP dialect into engine calls.
 
 An adapter module exposes ``routes(engine) -> list[starlette.routing.BaseRoute]`` (its
-routes under its own path prefix) and renders :class:`~videoedit_emulator.errors.ApiError`
+routes under its own path prefix) and renders :class:`~videoedit_emulator.engine.errors.ApiError`
 in its provider's error format. Adapters translate JSON, status words, times and progress
 figures; every decision about a task belongs to the engine. The list of adapters an app
-mounts is :data:`videoedit_emulator.app.ADAPTERS`.
+mounts is :data:`videoedit_emulator.web.app.ADAPTERS`.
 
 This module holds the small HTTP helpers every adapter needs. Text that is not valid
 Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by :func:`read_json`,
@@ -26,8 +26,8 @@ from starlette import responses
 from starlette.requests import Request
 from starlette.responses import Response
 
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.text import NOT_TEXT, invalid_at, scrub
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.text import NOT_TEXT, invalid_at, scrub
 
 __all__ = [
     "MAX_JSON_DEPTH",

@@ -24,11 +24,11 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
-from videoedit_emulator.adapters import declared_length
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.store import RESULT_BUCKET, UPLOAD_BUCKET
-from videoedit_emulator.text import is_text, shown
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.store import RESULT_BUCKET, UPLOAD_BUCKET
+from videoedit_emulator.engine.text import is_text, shown
+from videoedit_emulator.web.adapters import declared_length
 
 __all__ = ["RESULT_PREFIX", "UPLOAD_PATH", "oss_error", "routes", "upload_host"]
 

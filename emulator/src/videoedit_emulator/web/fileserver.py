@@ -1,6 +1,6 @@
 """Local files served on loopback, so that the emulator can fetch them like any input URL.
 
-The emulator fetches ``http(s)`` URLs on this machine (see :mod:`videoedit_emulator.sources`)
+The emulator fetches ``http(s)`` URLs on this machine (see :mod:`videoedit_emulator.engine.sources`)
 and nothing else. Providers without an upload API (Vtrix, the APIMart gateways, most
 third-party ones) take URLs only; :class:`LoopbackFiles` gives a local file such a URL, and
 :meth:`LoopbackFiles.uploader` is a :class:`videoedit.Uploader` that does it for every local

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from videoedit_emulator.clock import Clock, SystemClock
+from videoedit_emulator.engine.clock import Clock, SystemClock
 
 __all__ = ["DAY", "MIB", "REALMS", "EmulatorConfig", "Progression"]
 

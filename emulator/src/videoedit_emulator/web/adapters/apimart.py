@@ -40,7 +40,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import (
+from videoedit_emulator.engine import TaskEngine, TaskView
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapters import (
     Endpoint,
     JSONResponse,
     guarded,
@@ -48,9 +50,7 @@ from videoedit_emulator.adapters import (
     public_base,
     read_json,
 )
-from videoedit_emulator.control import directives
-from videoedit_emulator.engine import TaskEngine, TaskView
-from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.web.control import directives
 
 __all__ = [
     "ALIASES",

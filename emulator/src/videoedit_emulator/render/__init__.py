@@ -16,7 +16,7 @@ mode=Restyle(), fit="cover", source_note=None)``
     ``source_note``: an extra line (e.g. "input URL not fetched offline").
 ``render(job, out, *, cache=None, ffmpeg=None, threads=None, timeout=600) -> RenderResult``
     Blocking (run it in a worker thread). Writes ``out`` atomically. With a
-    :class:`~videoedit_emulator.cache.RenderCache`, an identical job (same parameters, same input
+    :class:`~videoedit_emulator.render.cache.RenderCache`, an identical job (same parameters, same input
     bytes) is served from the cache as a hard link (a copy across filesystems) with
     ``cache_hit=True``; treat ``out`` as read-only. Raises :class:`RenderError` (naming the input
     at fault, or with the tail of ffmpeg's stderr) and ``ValueError`` for a malformed job.
@@ -41,7 +41,7 @@ MP4, H.264 (libx264 ``-preset ultrafast -crf 23``), yuv420p, exactly 30 fps, exa
 * Duration: cut from the start; when the output is longer than the source (vace extension) the
   last frame is carried on (``tpad`` clone).
 
-Modes (``job.mode``; see :mod:`videoedit_emulator.renderjob` for each one's fields)
+Modes (``job.mode``; see :mod:`videoedit_emulator.render.job` for each one's fields)
 ---------------------------------------------------------------------------------
 ``Restyle()`` (default; wan2.7 instruction edit), ``ImageReference(obj_or_bg)``,
 ``Repaint(control_condition, strength)``, ``MaskedEdit(mask_image | mask_video, mask_type,
@@ -80,7 +80,7 @@ from videoedit.probe import VideoInfo, parse_ffmpeg_banner
 from . import probes
 from .cache import RenderCache, link_or_copy
 from .filtergraph import Command, Prober, build_command, settings_fingerprint
-from .renderjob import (
+from .job import (
     FPS,
     AudioMode,
     ControlCondition,
@@ -144,7 +144,7 @@ def default_threads() -> int:
 def _probe(ffmpeg: str) -> Prober:
     """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it.
 
-    Probed once per content: see :mod:`videoedit_emulator.probes`.
+    Probed once per content: see :mod:`videoedit_emulator.render.probes`.
     """
 
     def probe(path: Path, name: str) -> VideoInfo:
@@ -161,7 +161,7 @@ def _probe(ffmpeg: str) -> Prober:
 
 
 def _run_probe(ffmpeg: str, path: Path, name: str) -> VideoInfo:
-    """One probe (mp4 and mov only: :func:`videoedit_emulator.probes.run_probe`), or
+    """One probe (mp4 and mov only: :func:`videoedit_emulator.render.probes.run_probe`), or
     RenderError naming the input."""
     try:
         return probes.run_probe(path, ffmpeg)

@@ -11,7 +11,7 @@ It imitates the two OSS behaviours the providers' clients rely on:
   query-string scheme (``Expires`` epoch seconds, ``OSSAccessKeyId``, ``Signature``); ``open_result``
   refuses an expired or altered link with OSS's own codes.
 
-Failures are :class:`~videoedit_emulator.errors.ApiError` carrying OSS codes and statuses;
+Failures are :class:`~videoedit_emulator.engine.errors.ApiError` carrying OSS codes and statuses;
 ``adapters/oss.py`` renders them as OSS XML. No path ever leaves the storage directory, and
 no file in it is named by anything a caller chose: an upload is kept under the hash of its
 key, a fetched or decoded input under the hash of its bytes, neither with an extension (a
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
-from videoedit_emulator.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
 
 __all__ = [
     "ACCESS_KEY_ID",

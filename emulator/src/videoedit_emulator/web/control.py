@@ -42,13 +42,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from videoedit_emulator.adapters import JSONResponse
-from videoedit_emulator.clock import ManualClock
-from videoedit_emulator.config import Progression
 from videoedit_emulator.engine import TaskEngine, TaskView
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.faults import FaultError, FaultRule
-from videoedit_emulator.text import NOT_TEXT, invalid_at
+from videoedit_emulator.engine.clock import ManualClock
+from videoedit_emulator.engine.config import Progression
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
+from videoedit_emulator.web.adapters import JSONResponse
+from videoedit_emulator.web.faults import FaultError, FaultRule
 
 __all__ = [
     "FAIL_HEADER",

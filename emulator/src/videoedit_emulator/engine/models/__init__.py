@@ -1,6 +1,6 @@
 """The model registry: model id -> the handler holding its server-side rules.
 
-To add a model family, write a handler (see :class:`~videoedit_emulator.models.base.ModelHandler`)
+To add a model family, write a handler (see :class:`~videoedit_emulator.engine.models.base.ModelHandler`)
 and add it to :data:`HANDLERS` below; every adapter then serves its model ids.
 """
 
@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.models.base import (
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.models.base import (
     JobPlan,
     MediaInput,
     ModelHandler,
     RenderPlan,
     ResolvedMedia,
 )
-from videoedit_emulator.models.vace import VacePlus
-from videoedit_emulator.models.wan27 import Wan27VideoEdit
+from videoedit_emulator.engine.models.vace import VacePlus
+from videoedit_emulator.engine.models.wan27 import Wan27VideoEdit
 
 __all__ = [
     "HANDLERS",

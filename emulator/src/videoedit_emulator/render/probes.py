@@ -1,14 +1,14 @@
 """What ffmpeg said about each input file, remembered by the file's stat signature.
 
-An edit probes its input twice, once when the task is created (``sources.py`` checks the
-video) and once when it is rendered (``render.py`` plans the filter graph), and every edit of
+An edit probes its input twice, once when the task is created (``engine/sources.py`` checks the
+video) and once when it is rendered (the package's ``__init__`` plans the filter graph), and every edit of
 the same upload probes it again. Each probe is an ffmpeg run of 10-20 ms, which is most of
 the cost of an edit answered from the render cache. So the facts are kept by
 ``(path, size, mtime_ns, inode)``, as git's index and the render cache's digests do: a file
 rewritten in place has a new signature and is probed afresh. Only successful probes are kept.
 
 :func:`run_probe` is the one probe of an input the emulator runs (at creation and before a
-render): it opens the file only if it is mp4 or mov (:mod:`videoedit_emulator.demuxers`), so
+render): it opens the file only if it is mp4 or mov (:mod:`videoedit_emulator.render.demuxers`), so
 a playlist or a list of other files is refused before ffmpeg reads anything it names.
 """
 

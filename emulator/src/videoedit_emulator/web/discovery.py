@@ -16,7 +16,7 @@ The entry point names any object (a module is fine) with two attributes:
     the Starlette routes of the wire format, mounted under those prefixes, translating JSON
     and status words and calling the shared :class:`~videoedit_emulator.engine.TaskEngine`.
 
-The built-in adapters stay in :data:`videoedit_emulator.app.ADAPTERS`; discovered ones are
+The built-in adapters stay in :data:`videoedit_emulator.web.app.ADAPTERS`; discovered ones are
 mounted beside them. An adapter that fails to load, or claims a provider id or a prefix that
 is taken (or the control plane's), is skipped with an :class:`AdapterWarning`.
 """
@@ -63,7 +63,7 @@ class AdapterPlugin:
 
 
 def _builtin_prefixes() -> dict[str, str]:
-    from videoedit_emulator.app import PROVIDER_PREFIXES
+    from videoedit_emulator.web.app import PROVIDER_PREFIXES
 
     return dict(PROVIDER_PREFIXES)
 

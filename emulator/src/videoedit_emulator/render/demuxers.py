@@ -14,7 +14,7 @@ renderer draw it into a stand-in served back to whoever sent it. So every input 
   (``jpeg_pipe``, ``png_pipe``, ``bmp_pipe``, ``webp_pipe``), chosen by the file's first
   bytes and never by a name;
 - from a name that means nothing to ffmpeg: the store keeps inputs under content hashes
-  without an extension (``store.py``).
+  without an extension (``engine/store.py``).
 
 A probe must still say which container a refused video is ("has container
 'matroska,webm'"), so it lets ffmpeg *detect* the format but open the file only when it is

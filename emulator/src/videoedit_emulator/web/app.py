@@ -2,7 +2,7 @@
 
 To serve a new wire format, write ``adapters/<name>.py`` with ``routes(engine)`` and add it
 to :data:`ADAPTERS`. Adapters published by other packages under the entry-point group
-``videoedit_emulator.adapters`` are mounted beside them (:mod:`videoedit_emulator.discovery`).
+``videoedit_emulator.adapters`` are mounted beside them (:mod:`videoedit_emulator.web.discovery`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from videoedit_emulator import control
-from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
-from videoedit_emulator.discovery import discovered_adapters, provider_prefixes
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.middleware import EmulatorMiddleware, http_error_handler
+from videoedit_emulator.web import control
+from videoedit_emulator.web.adapters import apimart, dashscope, oss, vtrix
+from videoedit_emulator.web.discovery import discovered_adapters, provider_prefixes
+from videoedit_emulator.web.middleware import EmulatorMiddleware, http_error_handler
 
 __all__ = ["ADAPTERS", "PROVIDER_PREFIXES", "Adapter", "create_app"]
 

@@ -10,7 +10,7 @@ production. A handler works in two steps, because some rules need the input's co
    checks what only the files can tell (container, length, sides) and returns a
    :class:`RenderPlan`: the renderer's job plus the figures billing reports.
 
-Both raise :class:`~videoedit_emulator.errors.ApiError` with a message that starts with the
+Both raise :class:`~videoedit_emulator.engine.errors.ApiError` with a message that starts with the
 field (``input.media[0].url``, ``parameters.duration``) and DashScope-style codes.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from videoedit_emulator.errors import ApiError
+from videoedit_emulator.engine.errors import ApiError
 
 if TYPE_CHECKING:
     from videoedit.probe import VideoInfo
@@ -40,7 +40,7 @@ __all__ = [
 
 MediaKind = Literal["video", "image"]
 #: The containers every model takes a video in, among the names ffmpeg gives a format
-#: (``mov,mp4,m4a,3gp,3g2,mj2``); the renderer opens no other (``demuxers.py``).
+#: (``mov,mp4,m4a,3gp,3g2,mj2``); the renderer opens no other (``render/demuxers.py``).
 VIDEO_CONTAINERS = frozenset({"mp4", "mov"})
 
 

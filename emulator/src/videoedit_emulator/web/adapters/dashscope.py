@@ -35,18 +35,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.adapters import (
+from videoedit_emulator.engine import TaskEngine, TaskView
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.sources import OSS_HEADER
+from videoedit_emulator.web.adapters import (
     JSONResponse,
     bearer_token,
     own_netlocs,
     public_base,
     read_json,
 )
-from videoedit_emulator.adapters.oss import upload_host
-from videoedit_emulator.control import directives
-from videoedit_emulator.engine import TaskEngine, TaskView
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.sources import OSS_HEADER
+from videoedit_emulator.web.adapters.oss import upload_host
+from videoedit_emulator.web.control import directives
 
 __all__ = ["REGIONS", "Region", "format_time", "routes", "task_output"]
 

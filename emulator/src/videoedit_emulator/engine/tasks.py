@@ -2,14 +2,14 @@
 
 A task moves PENDING -> RUNNING -> SUCCEEDED | FAILED; it can be CANCELED only while
 PENDING; an unknown or expired id reads UNKNOWN. How fast it moves is its
-:class:`~videoedit_emulator.config.Progression` (immediate, after N polls, after S seconds),
+:class:`~videoedit_emulator.engine.config.Progression` (immediate, after N polls, after S seconds),
 set for the engine and per task. Its MP4 is rendered from submission on, in a thread pool
 bounded by the cores, so the event loop never waits on ffmpeg; a task reports SUCCEEDED only
 once its file exists.
 
 The engine speaks no wire format. It hands adapters :class:`TaskView` snapshots (status as
 a :class:`~videoedit.task.TaskStatus`, times as epoch seconds, a progress fraction in
-[0, 1], usage figures) and raises :class:`~videoedit_emulator.errors.ApiError`; adapters
+[0, 1], usage figures) and raises :class:`~videoedit_emulator.engine.errors.ApiError`; adapters
 translate words, times and numbers into their provider's JSON.
 
 A model handler may declare quotas (a ``limits`` attribute, see :class:`Quotas`): creations
@@ -53,27 +53,27 @@ import anyio
 import anyio.to_thread
 
 from videoedit.task import TaskStatus
-from videoedit_emulator.clock import Clock
-from videoedit_emulator.config import EmulatorConfig, Progression
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.faults import FaultPlan
-from videoedit_emulator.journal import Journal
-from videoedit_emulator.models import ModelRegistry, default_registry
-from videoedit_emulator.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
-from videoedit_emulator.slots import Span, next_start
-from videoedit_emulator.sources import (
+from videoedit_emulator.engine.clock import Clock
+from videoedit_emulator.engine.config import EmulatorConfig, Progression
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.models import ModelRegistry, default_registry
+from videoedit_emulator.engine.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
+from videoedit_emulator.engine.slots import Span, next_start
+from videoedit_emulator.engine.sources import (
     DownloadFailed,
     SourceContext,
     check_oss_allowed,
     needs_fetch,
     resolve,
 )
-from videoedit_emulator.store import Store
-from videoedit_emulator.text import NOT_TEXT, invalid_at
+from videoedit_emulator.engine.store import Store
+from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
+from videoedit_emulator.web.faults import FaultPlan
+from videoedit_emulator.web.journal import Journal
 
 if TYPE_CHECKING:
-    from videoedit_emulator.cache import RenderCache
     from videoedit_emulator.render import RenderJob, RenderResult
+    from videoedit_emulator.render.cache import RenderCache
 
 __all__ = ["DOWNLOAD_SLOTS", "Renderer", "ResultView", "TaskEngine", "TaskView", "UsageFigures"]
 
@@ -232,7 +232,7 @@ class TaskEngine:
         self.renderer: Renderer = renderer or self._render_with_cache
         self._cache: RenderCache | None = None
         if self.config.render_cache_bytes:
-            from videoedit_emulator.cache import RenderCache
+            from videoedit_emulator.render.cache import RenderCache
 
             self._cache = RenderCache(
                 self.store.root / "cache", max_bytes=self.config.render_cache_bytes
@@ -256,7 +256,7 @@ class TaskEngine:
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
-        #: Fault rules and the request journal (applied and written by ``middleware.py``).
+        #: Fault rules and the request journal (applied and written by ``web/middleware.py``).
         self.faults = FaultPlan()
         self.journal = Journal()
 
@@ -292,7 +292,7 @@ class TaskEngine:
             self._reseed(seed)
 
     def use_clock(self, clock: Clock) -> Clock:
-        """Swap the clock (e.g. for a :class:`~videoedit_emulator.clock.ManualClock`) until reset."""
+        """Swap the clock (e.g. for a :class:`~videoedit_emulator.engine.clock.ManualClock`) until reset."""
         with self._lock:
             self.clock = clock
         return clock

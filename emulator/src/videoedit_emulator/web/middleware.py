@@ -1,8 +1,8 @@
 """The ASGI layer in front of the adapters: journal every request, and apply the fault rules.
 
-Each request to a provider route is classified (:func:`~videoedit_emulator.faults.classify`),
-checked against the engine's :class:`~videoedit_emulator.faults.FaultPlan`, served (or not),
-and written to the engine's :class:`~videoedit_emulator.journal.Journal`, redacted. The
+Each request to a provider route is classified (:func:`~videoedit_emulator.web.faults.classify`),
+checked against the engine's :class:`~videoedit_emulator.web.faults.FaultPlan`, served (or not),
+and written to the engine's :class:`~videoedit_emulator.web.journal.Journal`, redacted. The
 control plane under ``/_emulator/`` passes straight through, unjournaled and never faulted.
 
 How each fault is carried out:
@@ -38,12 +38,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from videoedit_emulator.adapters import apimart, dashscope, oss, vtrix
-from videoedit_emulator.control import FAIL_HEADER, PREFIX
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.errors import ApiError, ErrorKind
-from videoedit_emulator.faults import Decision, FaultKind, FaultRule, RouteInfo, classify
-from videoedit_emulator.journal import (
+from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapters import apimart, dashscope, oss, vtrix
+from videoedit_emulator.web.control import FAIL_HEADER, PREFIX
+from videoedit_emulator.web.faults import Decision, FaultKind, FaultRule, RouteInfo, classify
+from videoedit_emulator.web.journal import (
     BODY_LIMIT,
     JournalEntry,
     created_task_id,

@@ -27,8 +27,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from videoedit_emulator.errors import ApiError
-from videoedit_emulator.models.base import (
+from videoedit_emulator.engine.errors import ApiError
+from videoedit_emulator.engine.models.base import (
     JobPlan,
     MediaInput,
     MediaKind,

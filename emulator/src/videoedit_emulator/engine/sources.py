@@ -17,10 +17,10 @@ What each kind of URL becomes:
 A URL that should be fetchable but is not (an unknown ``oss://`` key, a 404 on loopback)
 raises :class:`DownloadFailed`; the engine then fails the task the way the service does
 (``InvalidParameter`` / ``Failed to download ...``). Content that is not media at all raises
-an :class:`~videoedit_emulator.errors.ApiError` (a 400 at creation).
+an :class:`~videoedit_emulator.engine.errors.ApiError` (a 400 at creation).
 
 Whatever the URL, the file is kept under its content hash, without an extension, and probed
-(mp4 and mov only, :mod:`videoedit_emulator.probes`): no name it came with means anything to
+(mp4 and mov only, :mod:`videoedit_emulator.render.probes`): no name it came with means anything to
 ffmpeg, and no playlist in it is followed. No path of the store appears in any message.
 
 Everything here blocks (disk, loopback HTTP, ffmpeg): the engine calls it from a worker thread.
@@ -47,9 +47,9 @@ from urllib.parse import SplitResult, parse_qs, unquote, urljoin, urlsplit
 
 import httpx
 
-from videoedit_emulator.errors import ApiError
-from videoedit_emulator.models.base import MediaInput, ResolvedMedia, check_container
-from videoedit_emulator.store import RESULT_BUCKET, Store
+from videoedit_emulator.engine.errors import ApiError
+from videoedit_emulator.engine.models.base import MediaInput, ResolvedMedia, check_container
+from videoedit_emulator.engine.store import RESULT_BUCKET, Store
 
 __all__ = [
     "OSS_HEADER",
@@ -189,8 +189,7 @@ def _finish(item: MediaInput, path: Path, ctx: SourceContext) -> ResolvedMedia:
     size = path.stat().st_size
     info = None
     if item.kind == "video" and ctx.probe:
-        from videoedit_emulator import probes
-        from videoedit_emulator.render import ffmpeg_path
+        from videoedit_emulator.render import ffmpeg_path, probes
 
         info = probes.lookup(path)  # probed once per content, shared with the renderer
         if info is None:

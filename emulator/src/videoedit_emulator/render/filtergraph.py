@@ -18,7 +18,7 @@ Text never goes through the filtergraph parser: it is written to UTF-8 files rea
 ``textfile=`` and ``expansion=none``, and font files are symlinked beside them; ffmpeg runs
 with that work directory as its cwd, so the graph holds only short fixed names and numbers.
 Inputs are passed as ``file:<path>``, each through the one demuxer of its kind and the
-local-file protocol alone (:mod:`videoedit_emulator.demuxers`), so no path is mistaken for an
+local-file protocol alone (:mod:`videoedit_emulator.render.demuxers`), so no path is mistaken for an
 option or a protocol and no input can make ffmpeg open another file.
 """
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from videoedit.probe import VideoInfo
 
 from . import demuxers, fonts
-from .renderjob import (
+from .job import (
     FPS,
     TEST_PATTERN_SECONDS,
     Extension,
@@ -232,7 +232,7 @@ class _Builder:
         """Index of the ``-i`` for ``path``; a file used twice (a reference image shown as a
         segment and as a thumbnail) is opened and decoded once and its stream used twice.
 
-        Opened through the demuxer of its kind only (:mod:`videoedit_emulator.demuxers`):
+        Opened through the demuxer of its kind only (:mod:`videoedit_emulator.render.demuxers`):
         ``mov`` for a video, the picture's own demuxer for a ``still``."""
         key = (path, limit)
         if key in self.input_index:

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videoedit_emulator.errors import ApiError
-from videoedit_emulator.models.base import (
+from videoedit_emulator.engine.errors import ApiError
+from videoedit_emulator.engine.models.base import (
     JobPlan,
     MediaInput,
     RenderPlan,

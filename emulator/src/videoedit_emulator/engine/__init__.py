@@ -1,0 +1,28 @@
+"""The emulator's engine: tasks, their media and their time, in no wire format.
+
+:class:`TaskEngine` (``tasks.py``) is the facade every wire format calls; beside it the store
+of uploads and results (``store.py``), the fetching and probing of inputs (``sources.py``),
+time (``clock.py``), the concurrency slots (``slots.py``), the configuration (``config.py``),
+the errors the engine raises (``errors.py``), text checks (``text.py``) and the model
+families (``models/``). It imports the renderer (:mod:`videoedit_emulator.render`) and
+nothing of the web app (:mod:`videoedit_emulator.web`).
+
+Names are imported lazily, so that reading the configuration (the CLI's ``--help``) does not
+load the whole engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from videoedit_emulator.engine.tasks import TaskEngine, TaskView
+
+__all__ = ["TaskEngine", "TaskView"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'videoedit_emulator.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module("videoedit_emulator.engine.tasks"), name)
