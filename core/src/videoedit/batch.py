@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import anyio
 
@@ -35,14 +35,20 @@ from videoedit.errors import (
     TaskFailedError,
     VideoEditError,
 )
+from videoedit.events import EventKind, TaskEvent
 from videoedit.ledger import Ledger, LedgerRow
 from videoedit.manifest import Manifest, ManifestRow
 from videoedit.task import TaskStatus
 
-if TYPE_CHECKING:
-    from videoedit.events import TaskEvent
-
-__all__ = ["Batch", "BatchProgress", "Estimator", "Pacer", "RowEstimate"]
+__all__ = [
+    "Batch",
+    "BatchProgress",
+    "Estimator",
+    "Pacer",
+    "RowEstimate",
+    "default_estimator",
+    "estimate_rows",
+]
 
 
 class Pacer(Protocol):
@@ -95,6 +101,14 @@ def default_estimator() -> Estimator | None:
         return RowEstimate(float(found.seconds), bool(found.exact), found.note)
 
     return estimate
+
+
+def estimate_rows(
+    manifest: Manifest, provider_id: str, estimator: Estimator | None = None
+) -> list[tuple[ManifestRow, RowEstimate | None]]:
+    """Each good row with its estimate (``None`` where none can be made); sends nothing."""
+    chosen = estimator if estimator is not None else default_estimator()
+    return [(row, chosen(row, provider_id) if chosen else None) for row in manifest.rows]
 
 
 @dataclass
@@ -233,13 +247,11 @@ class Batch:
                     return
                 if self.pacer is not None:
                     await self.pacer.acquire("create")
+            observe = self._observer(row.id)
             async with self._slot():
-                self._set(row.id, RowState.SUBMITTED)
-                task = await self.client.submit(row.request, on_event=self.on_event)
-                self._set(row.id, RowState.RUNNING)
-                task = await self.client.wait(
-                    task, timeout=self.wait_timeout, on_event=self.on_event
-                )
+                task = await self.client.submit(row.request, on_event=observe)
+                self._set(row.id, _ROW_STATES.get(task.status, RowState.SUBMITTED))
+                task = await self.client.wait(task, timeout=self.wait_timeout, on_event=observe)
             self._set(row.id, RowState.DOWNLOADING)
             await self.client.save(task, row.output, on_event=self.on_event)
         except SubmissionUncertainError as exc:
@@ -285,6 +297,19 @@ class Batch:
         return False
 
     # -- bookkeeping -----------------------------------------------------------------------------
+    def _observer(self, row_id: str) -> Callable[[TaskEvent], None]:
+        """The row's task events: its state follows the task's, then the caller's callback."""
+
+        def observe(event: TaskEvent) -> None:
+            if event.kind is EventKind.STATUS_CHANGED and event.task is not None:
+                state = _ROW_STATES.get(event.task.status)
+                if state is not None:
+                    self._set(row_id, state)
+            if self.on_event is not None:
+                self.on_event(event)
+
+        return observe
+
     def _set(self, row_id: str, state: RowState) -> None:
         if self._run_state.states.get(row_id) is not state:
             self._run_state.states[row_id] = state
@@ -343,6 +368,14 @@ class Batch:
                 state=state,
             )
         )
+
+
+#: The row's state while its task is in each status (the end is decided by the save).
+_ROW_STATES = {
+    TaskStatus.PENDING: RowState.SUBMITTED,
+    TaskStatus.RUNNING: RowState.RUNNING,
+    TaskStatus.SUCCEEDED: RowState.DOWNLOADING,
+}
 
 
 def _cost(billed: float | None, estimate: float | None) -> float:

@@ -218,7 +218,7 @@ class SubmissionUncertainError(VideoEditError):
         self,
         message: str,
         *,
-        fingerprint: str,
+        fingerprint: str = "",
         candidates: tuple[str, ...] = (),
         retry_after: float | None = None,
         **kwargs: Any,
@@ -236,6 +236,6 @@ class LedgerError(VideoEditError):
     record of paid tasks); ``path`` names it.
     """
 
-    def __init__(self, message: str, *, path: Path, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, path: Path | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.path = path

@@ -215,7 +215,7 @@ def read_manifest(
         if output is not None and (not isinstance(output, str) or not output.strip()):
             errors.append(RowError(number, "output", "must be a file path", row_id))
             continue
-        target = out_folder / (output or f"{row_id}.mp4")
+        target = (out_folder / (output or f"{row_id}.mp4")).absolute()
         if target in outputs:
             errors.append(
                 RowError(number, "output", f"must differ from line {outputs[target]}'s", row_id)
