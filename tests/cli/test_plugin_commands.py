@@ -87,6 +87,7 @@ def test_a_plugin_adds_a_flag_to_a_core_command_and_comes_last_in_the_help(
         "wait",
         "cancel",
         "list",
+        "batch",
         "completion",
         "hello",
         "demo",

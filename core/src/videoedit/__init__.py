@@ -14,11 +14,13 @@ from videoedit.errors import (
     AuthenticationError,
     DownloadError,
     InvalidRequestError,
+    LedgerError,
     PermissionDeniedError,
     PluginLoadError,
     ProviderNotFoundError,
     RateLimitError,
     ServiceError,
+    SubmissionUncertainError,
     TaskCanceledError,
     TaskFailedError,
     TaskNotFoundError,
@@ -30,6 +32,7 @@ from videoedit.errors import (
 from videoedit.events import EventKind, TaskEvent
 from videoedit.hookspecs import EncodeContext, hookimpl
 from videoedit.keys import ApiKey
+from videoedit.ledger import EditState, Ledger, LedgerEntry
 from videoedit.plugins import PluginHost, PluginWarning, ProviderInfo, default_host
 from videoedit.policy import PollSchedule, RetryPolicy
 from videoedit.provider import Call, ListQuery, Provider, ProviderConfig, Retry, Uploader
@@ -50,9 +53,13 @@ __all__ = [
     "Client",
     "DownloadError",
     "EditRequest",
+    "EditState",
     "EncodeContext",
     "EventKind",
     "InvalidRequestError",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerError",
     "ListQuery",
     "PermissionDeniedError",
     "PluginHost",
@@ -67,6 +74,7 @@ __all__ = [
     "Retry",
     "RetryPolicy",
     "ServiceError",
+    "SubmissionUncertainError",
     "Task",
     "TaskCanceledError",
     "TaskEvent",

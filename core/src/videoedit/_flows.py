@@ -348,7 +348,17 @@ class Operations:
             self.emit(EventKind.UPLOADED, callback, detail=f"{key} -> {urls[key]}")
         return request.with_media(urls)
 
-    def submit(self, request: EditRequest, callback: EventCallback | None = None) -> Flow[Task]:
+    def submit(
+        self,
+        request: EditRequest,
+        callback: EventCallback | None = None,
+        before_create: Callable[[], None] | None = None,
+    ) -> Flow[Task]:
+        """Check and upload the local inputs, then create the task.
+
+        ``before_create`` (a ledger's claim) runs, as a :class:`Blocking` action, after the
+        uploads and just before the creation leaves: what it raises stops the creation.
+        """
         if not isinstance(request, EditRequest):
             raise InvalidRequestError(
                 f"request must be an EditRequest such as videoedit.VideoEdit, not {type(request).__name__}",
@@ -360,6 +370,8 @@ class Operations:
         yield Blocking(request.check_local_files)
         request = yield from self.upload_local_files(request, callback)
         http_request = self.plugins.build_create(self.provider, request)
+        if before_create is not None:
+            yield Blocking(before_create)
         try:
             response = yield from self.send(
                 Call(http_request, Retry.UNSENT_ONLY), callback=callback

@@ -30,10 +30,14 @@ from videoedit._flows import (
 )
 from videoedit.download import DEFAULT_MAX_DOWNLOAD_BYTES, check_max_download_bytes
 from videoedit.errors import AuthenticationError, InvalidRequestError
+from videoedit.events import TaskEvent
+from videoedit.fingerprint import fingerprint
 from videoedit.keys import ApiKey
+from videoedit.ledger import Ledger
 from videoedit.plugins import PluginHost, default_host
 from videoedit.policy import PollSchedule, RetryPolicy, is_loopback_url
 from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader
+from videoedit.reconcile import LedgeredSubmit, ledger_observer
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage
 
@@ -156,6 +160,7 @@ class ClientOptions(TypedDict, total=False):
     on_event: EventCallback | None
     wait_timeout: float | None
     max_download_bytes: int | None
+    ledger: Ledger | str | os.PathLike[str] | None
 
 
 class _BaseClient:
@@ -173,8 +178,13 @@ class _BaseClient:
         on_event: EventCallback | None = None,
         wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
+        ledger: Ledger | str | os.PathLike[str] | None = None,
     ) -> None:
         max_download_bytes = check_max_download_bytes(max_download_bytes)
+        self._owns_ledger = ledger is not None and not isinstance(ledger, Ledger)
+        self.ledger: Ledger | None = (
+            ledger if isinstance(ledger, Ledger) or ledger is None else Ledger(ledger)
+        )
         host = plugins or default_host()
         if isinstance(provider, Provider):
             self.provider = provider
@@ -203,6 +213,8 @@ class _BaseClient:
                 PollSchedule.fast() if is_loopback_url(self.provider.base_url) else PollSchedule()
             )
         self.wait_timeout = wait_timeout
+        if self.ledger is not None:
+            on_event = _both(ledger_observer(self.ledger), on_event)
         self._ops = Operations(
             self.provider,
             host,
@@ -212,6 +224,24 @@ class _BaseClient:
             on_event,
             max_download_bytes=max_download_bytes,
         )
+        self._ledgered = LedgeredSubmit(self._ops, self.ledger) if self.ledger else None
+
+    def _submit_flow(
+        self, request: EditRequest, on_event: EventCallback | None
+    ) -> Generator[Action, Any, Task]:
+        if self._ledgered is not None:
+            return self._ledgered.submit(request, on_event)
+        return self._ops.submit(request, on_event)
+
+    def fingerprint(self, request: EditRequest) -> str:
+        """The edit's fingerprint at this client's provider, as its ledger files it
+        (:mod:`videoedit.fingerprint`; local inputs are read and hashed)."""
+        model = request.model_for(self.provider.encode_context())
+        return fingerprint(self.provider.id, model, request)
+
+    def _close_ledger(self) -> None:
+        if self._owns_ledger and self.ledger is not None:
+            self.ledger.close()
 
     @property
     def provider_id(self) -> str:
@@ -226,6 +256,17 @@ class _BaseClient:
 
     def _timeout(self, timeout: float | _Default | None) -> float | None:
         return self.wait_timeout if isinstance(timeout, _Default) else timeout
+
+
+def _both(first: EventCallback, second: EventCallback | None) -> EventCallback:
+    if second is None:
+        return first
+
+    def both(event: TaskEvent) -> None:
+        first(event)
+        second(event)
+
+    return both
 
 
 def _list_query(
@@ -261,7 +302,9 @@ class Client(_BaseClient):
     points); ``on_event`` (called with every :class:`TaskEvent`); ``wait_timeout`` (seconds,
     default 30 minutes, ``None`` for ever); ``max_download_bytes`` (the most a result may
     write, default :data:`~videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES`, 256 MiB; ``None``
-    for no bound); ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
+    for no bound); ``ledger`` (a :class:`~videoedit.Ledger` or the path of its file: every
+    edit is recorded before its creation is sent, and none is sent twice, see
+    docs/batches.md); ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
     bundle path or an ``ssl.SSLContext`` to trust a private CA. TLS verification itself
     cannot be turned off.
     """
@@ -328,8 +371,11 @@ class Client(_BaseClient):
 
     # -- the API -------------------------------------------------------------------------
     def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
-        """Upload local inputs, create the task, and return it (PENDING, with its id)."""
-        return self._run(self._ops.submit(request, on_event))
+        """Upload local inputs, create the task, and return it (PENDING, with its id).
+
+        With a ledger, an edit it already holds a task for is not sent again: that task is
+        returned (see :mod:`videoedit.reconcile`)."""
+        return self._run(self._submit_flow(request, on_event))
 
     def status(self, task: TaskRef) -> Task:
         """Poll once."""
@@ -407,6 +453,7 @@ class Client(_BaseClient):
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
+        self._close_ledger()
 
     def __enter__(self) -> Client:
         return self
@@ -496,8 +543,8 @@ class AsyncClient(_BaseClient):
         await anyio.sleep(seconds)
 
     async def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
-        """Upload local inputs, create the task, and return it (PENDING, with its id)."""
-        return await self._run(self._ops.submit(request, on_event))
+        """Upload local inputs, create the task, and return it; see :meth:`Client.submit`."""
+        return await self._run(self._submit_flow(request, on_event))
 
     async def status(self, task: TaskRef) -> Task:
         """Poll once."""
@@ -566,6 +613,7 @@ class AsyncClient(_BaseClient):
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+        self._close_ledger()
 
     async def __aenter__(self) -> AsyncClient:
         return self

@@ -19,11 +19,13 @@ __all__ = [
     "AuthenticationError",
     "DownloadError",
     "InvalidRequestError",
+    "LedgerError",
     "PermissionDeniedError",
     "PluginLoadError",
     "ProviderNotFoundError",
     "RateLimitError",
     "ServiceError",
+    "SubmissionUncertainError",
     "TaskCanceledError",
     "TaskFailedError",
     "TaskNotFoundError",
@@ -198,3 +200,42 @@ class ProviderNotFoundError(VideoEditError, LookupError):
 
 class PluginLoadError(VideoEditError):
     """A plugin failed to load and strict mode is on (otherwise it is only a warning)."""
+
+
+class SubmissionUncertainError(VideoEditError):
+    """A creation may or may not have reached the service, and the ledger cannot tell which.
+
+    Raised instead of sending the edit again (which could bill it twice): the provider has no
+    task listing to look in, or its listing holds several tasks that could be this one, or the
+    creation failed too recently to conclude it never arrived. ``fingerprint`` is the edit's
+    entry in the ledger; ``candidates`` the task ids that could be it. The user decides:
+    :meth:`videoedit.Ledger.resolve` adopts a task id or allows a new submission.
+    """
+
+    maybe_submitted = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fingerprint: str = "",
+        candidates: tuple[str, ...] = (),
+        retry_after: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.fingerprint = fingerprint
+        self.candidates = candidates
+        self.retry_after = retry_after
+
+
+class LedgerError(VideoEditError):
+    """A ledger file cannot be used: another schema version, not a ledger, or corrupt.
+
+    The file is left exactly as it was (a ledger is never overwritten: it may hold the only
+    record of paid tasks); ``path`` names it.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path

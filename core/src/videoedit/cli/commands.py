@@ -101,7 +101,7 @@ def make_client(
     uploader: Uploader | None = None,
 ) -> Client:
     """A client for the chosen provider; a missing key names the flag and the variable."""
-    try:
+    with client_errors(info):
         return Client(
             info.id,
             api_key=api_key or args.api_key,
@@ -110,6 +110,13 @@ def make_client(
             on_event=progress,
             uploader=uploader,
         )
+
+
+@contextlib.contextmanager
+def client_errors(info: ProviderInfo) -> Iterator[None]:
+    """Building a client: a refused or missing key says which flag and variable to use."""
+    try:
+        yield
     except InvalidRequestError as exc:
         if exc.code == "InvalidApiKey":
             exc.hint = (
@@ -394,6 +401,13 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
+    """``videoedit batch run|status|resolve`` (imported when used: a ledger needs sqlite3)."""
+    from videoedit.cli.batch_commands import run_batch_step
+
+    return run_batch_step(args, ctx)
+
+
 COMMANDS = {
     "providers": cmd_providers,
     "edit": cmd_edit,
@@ -401,5 +415,6 @@ COMMANDS = {
     "wait": cmd_wait,
     "cancel": cmd_cancel,
     "list": cmd_list,
+    "batch": cmd_batch,
     "completion": cmd_completion,
 }

@@ -15,11 +15,13 @@ from videoedit.errors import (
     AuthenticationError,
     DownloadError,
     InvalidRequestError,
+    LedgerError,
     PermissionDeniedError,
     PluginLoadError,
     ProviderNotFoundError,
     RateLimitError,
     ServiceError,
+    SubmissionUncertainError,
     TaskCanceledError,
     TaskFailedError,
     TaskNotFoundError,
@@ -51,6 +53,8 @@ class ExitCode(enum.IntEnum):
     DOWNLOAD = 13
     UNSUPPORTED = 14
     SETUP = 15  # no such provider, a broken plugin, a missing extra
+    BATCH_INCOMPLETE = 16  # a batch ended with rows not saved (the report says which and why)
+    LEDGER = 17  # the ledger file cannot be used (another version, not a ledger, corrupt)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
     BROKEN_PIPE = 141  # stdout was closed early (``| head``): 128 + SIGPIPE, as shells report it
 
@@ -108,6 +112,17 @@ EXIT_TABLE: tuple[ExitRule, ...] = (
         WaitTimeoutError,
         ExitCode.WAIT_TIMEOUT,
         "The task goes on running: wait again later with the command above, or a longer --timeout.",
+    ),
+    ExitRule(
+        SubmissionUncertainError,
+        ExitCode.BATCH_INCOMPLETE,
+        "The creation may have reached the provider: look for the task in its console, then "
+        "videoedit batch resolve FINGERPRINT --task ID, or --resubmit if there is none.",
+    ),
+    ExitRule(
+        LedgerError,
+        ExitCode.LEDGER,
+        "Give another --ledger path; the file named above was left as it was.",
     ),
     ExitRule(
         TransportError,

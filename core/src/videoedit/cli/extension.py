@@ -84,10 +84,17 @@ class Commands:
         return list(self._subparsers.choices)
 
     def command(self, name: str) -> argparse.ArgumentParser:
-        """The parser of a command already there (``edit``, ``status``, …), to add flags to."""
+        """The parser of a command already there (``edit``, ``status``, ``batch run``…), to
+        add flags to; a step of a command is named after it, with a space."""
+        head, _, step = name.partition(" ")
         try:
-            parser: argparse.ArgumentParser = self._subparsers.choices[name]
-        except KeyError:
+            parser: argparse.ArgumentParser = self._subparsers.choices[head]
+            if step:
+                steps = next(
+                    a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+                )
+                parser = steps.choices[step]
+        except (KeyError, StopIteration):
             raise ValueError(
                 f"no command {name!r} to extend (there are {', '.join(self.names())})"
             ) from None
@@ -164,6 +171,7 @@ def add_stand_ins(cli: Commands) -> None:
             "which is not installed)",
         )
         group.add_argument("--emulator-progression", help=argparse.SUPPRESS)
+    _mirror_offline_flags(edit, cli.command("batch run"))
     if "demo" not in cli.names():
         demo = cli.add_command(
             "demo",
@@ -173,3 +181,16 @@ def add_stand_ins(cli: Commands) -> None:
         )
         demo.add_argument("-o", "--output", help=argparse.SUPPRESS)
         demo.add_argument("-p", "--provider", help=argparse.SUPPRESS)
+
+
+def _mirror_offline_flags(edit: argparse.ArgumentParser, run: argparse.ArgumentParser) -> None:
+    """``batch run`` takes the service ``edit --emulator`` starts (a plugin's, or the
+    stand-in), unless the plugin gave ``batch run`` a flag of its own: the same
+    :class:`Embedded` serves one edit or a whole batch."""
+    if "--emulator" in run._option_string_actions:
+        return
+    group = run.add_argument_group("offline")
+    for flag in ("--emulator", "--emulator-progression"):
+        action = edit._option_string_actions.get(flag)
+        if action is not None:
+            group._add_action(action)

@@ -14,13 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from videoedit.cli.style import Style
 from videoedit.errors import InvalidRequestError, RateLimitError, TransportError, VideoEditError
 from videoedit.plugins import ProviderInfo
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, Usage
+
+if TYPE_CHECKING:
+    from videoedit.batch import RowEstimate
+    from videoedit.batch_report import BatchReport
 
 __all__ = [
     "Console",
@@ -247,3 +251,59 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> list[str]:
         cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths, strict=True)] + [str(row[-1])]
         out.append("  ".join(cells).rstrip())
     return out
+
+
+def _billed(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} s"
+
+
+def batch_report_lines(report: BatchReport) -> list[str]:
+    """The report for a person: a row per edit, then the totals."""
+    rows = [
+        [
+            row.row_id,
+            row.state.value,
+            row.task_id or "-",
+            str(row.saved or row.output or "-"),
+            _billed(row.billed_seconds),
+            _billed(row.estimate_seconds)
+            + ("" if row.estimate_exact in (None, True) else " (at most)"),
+        ]
+        for row in report.rows
+    ]
+    lines = table(rows, ["ROW", "STATE", "TASK", "FILE", "BILLED", "ESTIMATE"]) if rows else []
+    for row in report.rows:
+        if row.error:
+            lines.append(f"{row.row_id}: [{row.error_code or '-'}] {row.error}")
+    counts = ", ".join(f"{n} {state}" for state, n in report.counts.items()) or "no rows"
+    estimate = report.estimate_seconds
+    lines.append(
+        f"total     {len(report.rows)} row(s): {counts}; billed {report.billed_seconds:g} s"
+        + (f" (estimated {estimate:g} s)" if estimate is not None else "")
+    )
+    if report.bad_rows:
+        lines.append(f"bad rows  {len(report.bad_rows)} (not run; see the errors above)")
+    return lines
+
+
+def estimate_lines(estimates: Sequence[tuple[str, int, RowEstimate | None]]) -> list[str]:
+    """``--dry-run``: each row's billable seconds, and whether that is exact."""
+    rows = []
+    total = 0.0
+    for row_id, line, found in estimates:
+        if found is None:
+            rows.append([row_id, str(line), "-", "no estimate for this request type"])
+            continue
+        total += found.seconds
+        note = "exact" if found.exact else "at most"
+        rows.append(
+            [
+                row_id,
+                str(line),
+                f"{found.seconds:g} s",
+                note + (f": {found.note}" if found.note else ""),
+            ]
+        )
+    lines = table(rows, ["ROW", "LINE", "BILLABLE", "NOTE"]) if rows else ["no rows"]
+    lines.append(f"total     {total:g} s billable over {len(estimates)} row(s); nothing was sent")
+    return lines

@@ -209,6 +209,107 @@ def _request_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=keep, help="0 to 2147483647")
 
 
+def _batch_commands(
+    sub: Any, output: argparse.ArgumentParser, provider: argparse.ArgumentParser
+) -> None:
+    batch = sub.add_parser(
+        "batch",
+        help="run many edits from a manifest, resumable after any crash",
+        description="Run the edits of a manifest (JSON Lines or CSV, one edit a line) with a "
+        "ledger that makes a batch resumable: killed at any instant and run again, it "
+        "submits nothing twice. See docs/batches.md.",
+        epilog=_EPILOG,
+    )
+    steps = batch.add_subparsers(dest="batch_command", required=True, metavar="STEP")
+    run = steps.add_parser(
+        "run",
+        parents=[output, provider],
+        help="submit, wait for and save every row of MANIFEST",
+        description="Submit, wait for and save every row of MANIFEST, N at a time, within "
+        "the provider's quotas. Run it again with the same ledger to resume: rows already "
+        "saved are left alone, tasks already created are waited for by id.",
+        epilog=_EPILOG,
+    )
+    run.add_argument("manifest", type=Path, metavar="MANIFEST", help="a .jsonl or .csv file")
+    run.add_argument(
+        "--ledger",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the ledger file (default: MANIFEST's name with .ledger, beside it)",
+    )
+    run.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where results go, and what a row's relative output is read against "
+        "(default: MANIFEST's folder)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_positive,
+        default=4,
+        metavar="N",
+        help="rows under way at once (default: 4; the provider's quotas still apply)",
+    )
+    run.add_argument(
+        "--max-billed-seconds",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="submit no row that would take the batch's billed seconds past S",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting for one task after this long (default: 1800); it goes on",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the manifest and print each row's estimated billable seconds; send nothing",
+    )
+    run.set_defaults(embedded=None, no_wait=False)  # a plugin's flag (--emulator) sets embedded
+
+    status = steps.add_parser(
+        "status",
+        parents=[output],
+        help="show where a batch stands, from its ledger alone (no call to the service)",
+        description="Show every row filed in the ledger: its state, task, file and billed "
+        "seconds. Reads the ledger only; the service is not asked.",
+        epilog=_EPILOG,
+    )
+    status.add_argument(
+        "manifest", type=Path, nargs="?", default=None, metavar="MANIFEST", help="only its rows"
+    )
+    status.add_argument(
+        "--ledger", type=Path, default=None, metavar="PATH", help="default: beside MANIFEST"
+    )
+
+    resolve = steps.add_parser(
+        "resolve",
+        parents=[output],
+        help="decide an edit whose creation may or may not have reached the provider",
+        description="An edit whose creation may have reached a provider without a task "
+        "listing (or several tasks could be it) is not sent again until you decide: give the "
+        "task it made (--task ID), or allow a new submission (--resubmit).",
+        epilog=_EPILOG,
+    )
+    resolve.add_argument(
+        "edit", metavar="FINGERPRINT|ROW", help="the edit's fingerprint (or its start), or a row id"
+    )
+    resolve.add_argument("--ledger", type=Path, required=True, metavar="PATH")
+    decision = resolve.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--task", default=None, metavar="ID", help="the task it made")
+    decision.add_argument(
+        "--resubmit", action="store_true", help="it made none: submit it on the next run"
+    )
+
+
 def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
     """The ``videoedit`` parser: the core's six commands, then what ``plugins`` add through
     the ``register_commands`` hook (the emulator: ``demo``, ``edit --emulator``), then
@@ -296,6 +397,7 @@ def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
     listing.add_argument("--status", default=None, help="only tasks in this status")
     listing.add_argument("--model", default=None, help="only tasks of this model")
 
+    _batch_commands(sub, output, provider)
     add_completion_command(sub)
     commands = Commands(sub, output)
     if plugins is not None:

@@ -13,13 +13,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from videoedit.cli.output import Console
 from videoedit.cli.style import Style
 from videoedit.events import EventKind, TaskEvent
 from videoedit.task import Task
 
-__all__ = ["Progress"]
+if TYPE_CHECKING:
+    from videoedit.batch import BatchProgress
+
+__all__ = ["BatchProgressView", "Progress"]
 
 _TICK = 0.25
 _SPINNER = "|/-\\"
@@ -152,3 +156,43 @@ class Progress:
                 self.console.err.write("\n")
                 self.console.err.flush()
             self._line = ""
+
+
+class BatchProgressView:
+    """One display for a whole batch, fed :class:`~videoedit.batch.BatchProgress` updates.
+
+    On a terminal one line is redrawn: rows done of all, the count in each state, billed
+    seconds so far and the ETA. Elsewhere a line is written per row that changes state, so a
+    CI log tells what happened to each row.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._live = console.interactive and not console.quiet
+        self._lock = threading.Lock()
+        self._drawn = False
+
+    def __call__(self, progress: BatchProgress) -> None:
+        if self.console.quiet:
+            return
+        done = sum(n for state, n in progress.counts.items() if state in _FINAL)
+        counts = "  ".join(f"{state} {n}" for state, n in sorted(progress.counts.items()))
+        eta = "" if progress.eta_seconds is None else f"  ETA {progress.eta_seconds:.0f} s"
+        line = f"batch  {done}/{progress.total} done  {counts}  billed {progress.billed_seconds:g} s{eta}"
+        with self._lock:
+            if self._live:
+                self.console.err.write(f"\r\x1b[K{line}")
+                self.console.err.flush()
+                self._drawn = True
+            elif progress.row_id is not None and progress.state is not None:
+                self.console.say(f"row        {progress.row_id} {progress.state.value}  ({line})")
+
+    def finish(self) -> None:
+        with self._lock:
+            if self._live and self._drawn:
+                self.console.err.write("\n")
+                self.console.err.flush()
+                self._drawn = False
+
+
+_FINAL = ("SUCCEEDED", "FAILED", "HELD", "UNDECIDED")
