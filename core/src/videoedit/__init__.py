@@ -1,7 +1,7 @@
 """videoedit: Alibaba's Wan video-editing models through any provider.
 
-One request vocabulary (:class:`VideoEdit` and plugin-added types), one task lifecycle
-(:class:`TaskStatus`), one error taxonomy (:mod:`videoedit.errors`), and a sync and an async
+One request vocabulary ([`VideoEdit`][videoedit.VideoEdit] and plugin-added types), one task lifecycle
+([`TaskStatus`][videoedit.TaskStatus]), one error taxonomy ([`videoedit.errors`][videoedit.errors]), and a sync and an async
 client. Providers are plugins found through the ``videoedit`` entry-point group.
 """
 

@@ -1,10 +1,10 @@
 """Every client operation written once, as a generator of I/O actions.
 
-A flow yields :class:`Transmit`, :class:`StreamTo`, :class:`Sleep` and :class:`Blocking`
+A flow yields `Transmit`, `StreamTo`, `Sleep` and `Blocking`
 actions and receives their results (or has their exceptions thrown into it).
-:class:`~videoedit.Client` drives the flows with blocking calls and
-:class:`~videoedit.AsyncClient` with awaited ones, so retry, polling, upload and download
-logic exist exactly once. File I/O is an action too (:class:`Blocking`, httpx's
+[`Client`][videoedit.Client] drives the flows with blocking calls and
+[`AsyncClient`][videoedit.AsyncClient] with awaited ones, so retry, polling, upload and download
+logic exist exactly once. File I/O is an action too (`Blocking`, httpx's
 ``sync_auth_flow``/``async_auth_flow`` idea): the async driver runs it in a worker thread, so a
 slow disk never stalls the event loop.
 """
@@ -85,7 +85,7 @@ class Sleep:
 class Blocking:
     """Call ``call`` (file I/O) and hand back what it returns, or throw in what it raises.
 
-    :class:`~videoedit.Client` calls it in place; :class:`~videoedit.AsyncClient` runs it in
+    [`Client`][videoedit.Client] calls it in place; [`AsyncClient`][videoedit.AsyncClient] runs it in
     a worker thread.
     """
 
@@ -105,7 +105,7 @@ class _OutOfTime(Exception):
 
 
 class _Again(Exception):
-    """An attempt failed in a way worth another try (see :meth:`Operations.retrying`).
+    """An attempt failed in a way worth another try (see `Operations.retrying`).
 
     ``error`` is what the caller gets when no try is left; ``label`` names the failure in the
     RETRYING event; ``retry_after`` is the pause the answer asked for, if it asked.
@@ -178,12 +178,12 @@ class Operations:
     ) -> Flow[T]:
         """The one retry loop: run ``attempt()`` again until it returns.
 
-        An attempt that raises :class:`_Again` is followed by a pause (the policy's jittered
+        An attempt that raises `_Again` is followed by a pause (the policy's jittered
         backoff, or the ``Retry-After`` the answer gave), told to observers as RETRYING, and
         tried again; its error is raised instead when the policy's attempts are spent or the
         ``Retry-After`` is beyond ``max_retry_after`` (not worth parking the caller: the error
-        says when to come back). With a ``deadline`` (on :attr:`clock`), a pause that would end
-        after it is not taken: :class:`_OutOfTime` is raised, caused by the error. Whatever
+        says when to come back). With a ``deadline`` (on `clock`), a pause that would end
+        after it is not taken: `_OutOfTime` is raised, caused by the error. Whatever
         else an attempt raises ends the loop.
         """
         tries = 0
@@ -220,10 +220,10 @@ class Operations:
         callback: EventCallback | None = None,
         deadline: float | None = None,
     ) -> Flow[httpx.Response]:
-        """Send a call, retrying as its :class:`Retry` mode allows; return the 2xx response.
+        """Send a call, retrying as its [`Retry`][videoedit.Retry] mode allows; return the 2xx response.
 
-        With a ``deadline`` (on :attr:`clock`), a retry whose pause would end after it is
-        not attempted: :class:`_OutOfTime` is raised, caused by the failure.
+        With a ``deadline`` (on `clock`), a retry whose pause would end after it is
+        not attempted: `_OutOfTime` is raised, caused by the failure.
         """
 
         def attempt() -> Flow[httpx.Response]:
@@ -299,7 +299,7 @@ class Operations:
     def _calls(
         self, flow: Generator[Call, httpx.Response, T], callback: EventCallback | None
     ) -> Flow[T]:
-        """Drive a generator of :class:`Call` (an uploader) through :meth:`send`."""
+        """Drive a generator of [`Call`][videoedit.Call] (an uploader) through `send`."""
         try:
             call = next(flow)
             while True:

@@ -1,6 +1,6 @@
 """``Client`` and ``AsyncClient``: the only places where videoedit performs I/O.
 
-Both drive the same flows (:mod:`videoedit._flows`); they differ only in how an action is
+Both drive the same flows (`videoedit._flows`); they differ only in how an action is
 carried out: a blocking call or an awaited one.
 """
 
@@ -59,7 +59,7 @@ TaskRef = Task | str
 #: ``wait`` gives up after this many seconds unless told otherwise (vace tasks take 5–10 min).
 DEFAULT_WAIT_TIMEOUT = 30 * 60.0
 CHUNK = 1 << 16
-#: HTTP requests an :class:`AsyncClient` has under way at once; the rest wait on a semaphore.
+#: HTTP requests an [`AsyncClient`][videoedit.AsyncClient] has under way at once; the rest wait on a semaphore.
 #: Queued in httpx's connection pool instead, they cost milliseconds of CPU each: the pool
 #: re-examines every waiting request against every connection whenever one finishes, and
 #: checks every idle connection's socket, so each connection more costs every request more.
@@ -89,7 +89,7 @@ def _task_id(task: TaskRef) -> str:
 
 def _api_key(given: object, env: tuple[str, ...]) -> ApiKey | None:
     """The key given, else the first of the provider's variables that is set; checked now
-    (by :class:`ApiKey`), so that a key no header can carry fails before any request, in an
+    (by [`ApiKey`][videoedit.ApiKey]), so that a key no header can carry fails before any request, in an
     error that names the rule and never the key."""
     if isinstance(given, ApiKey):
         return given
@@ -148,7 +148,7 @@ def _ssl_context(verify: Verify) -> ssl.SSLContext | bool:
 
 
 class ClientOptions(TypedDict, total=False):
-    """The options both clients take besides their HTTP settings (see :class:`Client`)."""
+    """The options both clients take besides their HTTP settings (see [`Client`][videoedit.Client])."""
 
     api_key: str | ApiKey | None
     base_url: str | None
@@ -293,13 +293,13 @@ class Client(_BaseClient):
     >>> client.save(client.wait(task), "out.mp4")
     ```
 
-    Arguments, all per instance: ``provider`` (an id, an alias or a :class:`Provider`);
+    Arguments, all per instance: ``provider`` (an id, an alias or a [`Provider`][videoedit.Provider]);
     ``api_key`` (else the provider's variable, e.g. ``DASHSCOPE_API_KEY``); ``base_url`` (else
     ``VIDEOEDIT_<ID>_BASE_URL``, else the provider's default); ``options`` (provider options,
-    such as DashScope's ``workspace``); ``poll`` (:class:`PollSchedule`; a fast one for a
-    loopback base URL); ``retry`` (:class:`RetryPolicy`); ``uploader`` (for local files on
-    providers without an upload API); ``plugins`` (a :class:`PluginHost`; default: entry
-    points); ``on_event`` (called with every :class:`TaskEvent`); ``wait_timeout`` (seconds,
+    such as DashScope's ``workspace``); ``poll`` ([`PollSchedule`][videoedit.PollSchedule]; a fast one for a
+    loopback base URL); ``retry`` ([`RetryPolicy`][videoedit.RetryPolicy]); ``uploader`` (for local files on
+    providers without an upload API); ``plugins`` (a [`PluginHost`][videoedit.PluginHost]; default: entry
+    points); ``on_event`` (called with every [`TaskEvent`][videoedit.TaskEvent]); ``wait_timeout`` (seconds,
     default 30 minutes, ``None`` for ever); ``max_download_bytes`` (the most a result may
     write, default :data:`~videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES`, 256 MiB; ``None``
     for no bound); ``ledger`` (a :class:`~videoedit.Ledger` or the path of its file: every
@@ -393,7 +393,7 @@ class Client(_BaseClient):
         """Poll until the task ends; raise ``TaskFailedError`` & co. unless told not to.
 
         ``timeout`` defaults to the client's ``wait_timeout``; ``None`` waits for ever.
-        On timeout, :class:`~videoedit.errors.WaitTimeoutError` carries the task, which goes on.
+        On timeout, [`WaitTimeoutError`][videoedit.errors.WaitTimeoutError] carries the task, which goes on.
         """
         return self._run(
             self._ops.wait(
@@ -431,7 +431,7 @@ class Client(_BaseClient):
 
         The raw bytes, at most ``max_download_bytes`` of them, checked to be a whole MP4
         before the rename; anything else, the file system's refusals included, is a
-        :class:`~videoedit.errors.DownloadError` (see :mod:`videoedit.download`).
+        [`DownloadError`][videoedit.errors.DownloadError] (see `videoedit.download`).
         """
         return self._run(self._ops.save(task, Path(path), on_event))
 
@@ -468,9 +468,9 @@ class Client(_BaseClient):
 
 
 class AsyncClient(_BaseClient):
-    """The awaited twin of :class:`Client`: same arguments, same calls, same errors.
+    """The awaited twin of [`Client`][videoedit.Client]: same arguments, same calls, same errors.
 
-    At most :data:`MAX_IN_FLIGHT` of its HTTP requests are under way at once; the others
+    At most `MAX_IN_FLIGHT` of its HTTP requests are under way at once; the others
     wait their turn, first come first served (hundreds of ``edit`` calls gathered at once
     are fine).
     """
@@ -559,7 +559,7 @@ class AsyncClient(_BaseClient):
         raise_on_failure: bool = True,
         on_event: EventCallback | None = None,
     ) -> Task:
-        """Poll until the task ends; see :meth:`Client.wait`."""
+        """Poll until the task ends; see [`Client.wait`][videoedit.Client.wait]."""
         return await self._run(
             self._ops.wait(
                 _task_id(task),
@@ -592,7 +592,7 @@ class AsyncClient(_BaseClient):
     async def save(
         self, task: Task, path: str | os.PathLike[str], *, on_event: EventCallback | None = None
     ) -> Path:
-        """Stream the result to ``path`` atomically; see :meth:`Client.save`."""
+        """Stream the result to ``path`` atomically; see [`Client.save`][videoedit.Client.save]."""
         return await self._run(self._ops.save(task, Path(path), on_event))
 
     async def edit(

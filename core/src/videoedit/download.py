@@ -3,7 +3,7 @@
 A result link is a URL the service hands back, and whoever answers it decides what arrives.
 So nothing it sends is trusted to be what it says:
 
-- **Bounded.** At most ``max_download_bytes`` reach the disk (:data:`DEFAULT_MAX_DOWNLOAD_BYTES`
+- **Bounded.** At most ``max_download_bytes`` reach the disk ([`DEFAULT_MAX_DOWNLOAD_BYTES`][videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES]
   unless the client is told otherwise): a declared length over the bound is refused before
   the body is read, and a body that grows past it (an endless one) is cut off there.
 - **Raw bytes only.** A result is sent as it is stored. The request asks for
@@ -14,15 +14,15 @@ So nothing it sends is trusted to be what it says:
   short has no ``Content-Length`` to betray it, but its last box runs past its end (or its
   ``moov`` never came).
 - **Every OS failure named.** A read-only folder, a full disk, a folder where the file
-  should go, a parent that is a file: a :class:`~videoedit.errors.DownloadError` naming the
+  should go, a parent that is a file: a [`DownloadError`][videoedit.errors.DownloadError] naming the
   path and the reason, never a raw ``OSError``; nothing is left behind.
 - **No leftovers.** The hidden ``.part`` file a killed process left beside the target is
   removed by the next save to that target. A ``.part`` file still being written (its writer
   holds a lock on it) is left alone.
 
 Failures found while the body streams (the bound, the disk) are raised from
-:meth:`ResultFile.write`, inside the driver: they end the save at once, and the flow's
-``finally`` removes the ``.part`` file. Every other check answers a :class:`DownloadError`
+[`ResultFile.write`][videoedit.download.ResultFile.write], inside the driver: they end the save at once, and the flow's
+``finally`` removes the ``.part`` file. Every other check answers a [`DownloadError`][videoedit.DownloadError]
 (or ``None``) for the flow to raise or retry.
 """
 
@@ -112,9 +112,9 @@ def _reason(exc: OSError) -> str:
 class ResultFile:
     """The hidden ``.part`` file one save streams into, beside its target; see the module.
 
-    Made by :meth:`open` (the target checked, stale ``.part`` files removed); filled through
-    :meth:`accept` and :meth:`write` by the driver; checked by :meth:`verify`; renamed onto
-    the target by :meth:`commit`; removed by :meth:`discard` whatever happened.
+    Made by [`open`][videoedit.download.ResultFile.open] (the target checked, stale ``.part`` files removed); filled through
+    [`accept`][videoedit.download.ResultFile.accept] and [`write`][videoedit.download.ResultFile.write] by the driver; checked by [`verify`][videoedit.download.ResultFile.verify]; renamed onto
+    the target by [`commit`][videoedit.download.ResultFile.commit]; removed by [`discard`][videoedit.download.ResultFile.discard] whatever happened.
     """
 
     def __init__(self, target: Path, *, max_bytes: int | None, task_id: str, provider: str) -> None:

@@ -1,8 +1,8 @@
-"""What an encoder is told about a request's destination: the :class:`EncodeContext`.
+"""What an encoder is told about a request's destination: the [`EncodeContext`][videoedit.EncodeContext].
 
 It sits below both the request models (``EditRequest.model_for`` reads it) and the provider
 contract (``Provider.encode_context`` builds it), so that neither has to import the other to
-speak of it; :mod:`videoedit.provider` and :mod:`videoedit.hookspecs` re-export it.
+speak of it; `videoedit.provider` and `videoedit.hookspecs` re-export it.
 """
 
 from __future__ import annotations

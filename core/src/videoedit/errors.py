@@ -43,7 +43,7 @@ class VideoEditError(Exception):
     ``request_id`` is the provider's id for the HTTP exchange; ``task_id`` is set whenever a
     task is known, so that no task is ever lost to an exception. ``maybe_submitted`` is true
     when a task creation failed in a way that does not tell whether the service made the
-    task (see :class:`TransportError` and :class:`ServiceError`).
+    task (see [`TransportError`][videoedit.TransportError] and [`ServiceError`][videoedit.ServiceError]).
     """
 
     maybe_submitted: bool = False

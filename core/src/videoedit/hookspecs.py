@@ -1,4 +1,4 @@
-"""The hook specifications (:class:`VideoEditHookSpecs`): everything a plugin can do.
+"""The hook specifications (`VideoEditHookSpecs`): everything a plugin can do.
 
 A plugin is any module or object with functions marked ``@videoedit.hookimpl`` named after
 the hooks below, published under the ``videoedit`` entry-point group::
@@ -9,7 +9,7 @@ the hooks below, published under the ``videoedit`` entry-point group::
 Built-in providers are published the same way; nothing is registered behind the user's back.
 
 The class was first named ``VideoEditProvider``, although it specifies hooks and is no
-provider; that name still works, with a :class:`DeprecationWarning`.
+provider; that name still works, with a `DeprecationWarning`.
 """
 
 from __future__ import annotations
@@ -44,13 +44,13 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: A command's body: ``run(args, ctx)`` returns the exit code (0) or raises; ``ctx`` is the
-#: command line's :class:`videoedit.cli.commands.Context` (its console, how to resume).
+#: command line's `videoedit.cli.commands.Context` (its console, how to resume).
 CommandRun = Callable[[argparse.Namespace, Any], int]
 
 
 class CommandLine(Protocol):
-    """What :meth:`VideoEditHookSpecs.register_commands` is handed: the ``videoedit`` command
-    line while it is being built (implemented by :class:`videoedit.cli.extension.Commands`)."""
+    """What [`VideoEditHookSpecs.register_commands`][videoedit.hookspecs.VideoEditHookSpecs.register_commands] is handed: the ``videoedit`` command
+    line while it is being built (implemented by `videoedit.cli.extension.Commands`)."""
 
     def command(self, name: str) -> argparse.ArgumentParser:
         """The parser of a command already there (``edit``, ``status``, …), to add flags to."""
@@ -102,7 +102,7 @@ class VideoEditHookSpecs:
         :param cli: ``cli.add_command(name, run, help=…)`` adds a command whose
             ``run(args, ctx)`` returns its exit code; ``cli.command("edit")`` is the parser
             of an existing command. A flag of ``edit`` that stores a
-            :class:`videoedit.cli.extension.Embedded` in ``args.embedded`` makes the edit run
+            [`videoedit.cli.extension.Embedded`][videoedit.cli.extension.Embedded] in ``args.embedded`` makes the edit run
             against the service it starts inside the command.
         """
 

@@ -35,7 +35,7 @@ def _flaw(value: str) -> str | None:
 class ApiKey:
     """An API key that never prints itself.
 
-    Only :meth:`reveal` gives the value, and only the provider calls it, when it writes the
+    Only `reveal` gives the value, and only the provider calls it, when it writes the
     ``Authorization`` header of a request.
 
     The key is checked here, when a client is made, not when a header is written: a line

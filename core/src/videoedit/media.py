@@ -1,7 +1,7 @@
 """Media inputs: what a request may point at, and how each kind is recognised.
 
 A request field that holds media accepts an http(s) URL, an ``oss://`` URL from a temporary
-upload, a local path (``str``, :class:`~pathlib.Path` or ``file://`` URL) and, for images, a
+upload, a local path (``str``, `Path` or ``file://`` URL) and, for images, a
 ``data:`` URI. Local paths are uploaded by the client before the request is sent.
 """
 

@@ -4,9 +4,9 @@ Plugins come from the ``videoedit`` entry-point group, the built-in ones include
 ``VIDEOEDIT_PLUGINS`` (comma-separated entry-point names) allow-lists which load; empty means
 none. A plugin that fails to import or register, or that implements a hook no specification
 names (a misspelt ``register_provider``, found by pluggy's ``check_pending`` once every
-plugin is loaded), is reported with a :class:`PluginWarning` and skipped, unless strict mode
+plugin is loaded), is reported with a [`PluginWarning`][videoedit.PluginWarning] and skipped, unless strict mode
 is on (``strict=True`` or ``VIDEOEDIT_STRICT_PLUGINS=1``), in which case
-:class:`~videoedit.errors.PluginLoadError` is raised.
+[`PluginLoadError`][videoedit.errors.PluginLoadError] is raised.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class PluginHost:
         """Register a plugin object by hand (tests, applications with private providers).
 
         A name already taken, or a hook no specification names, raises
-        :class:`~videoedit.errors.PluginLoadError` and leaves the plugin out.
+        [`PluginLoadError`][videoedit.errors.PluginLoadError] and leaves the plugin out.
         """
         try:
             self.pm.register(plugin, name=name)

@@ -16,7 +16,7 @@ class PollSchedule:
     """Gaps between polls: ``first``, then each gap times ``factor``, capped at ``maximum``.
 
     The default suits the real services, where an edit takes one to five minutes and the docs
-    suggest polling every 15 s. :meth:`fast` suits a loopback emulator, where a task may finish
+    suggest polling every 15 s. [`fast`][videoedit.policy.PollSchedule.fast] suits a loopback emulator, where a task may finish
     in a fraction of a second or, queued behind hundreds of others, in a minute.
     ``jitter`` spreads many clients' polls apart (a fraction of each gap). ``per_second``
     caps the polls a client makes per second over all the tasks it waits for at once: with
@@ -66,7 +66,7 @@ class RetryPolicy:
     """Retries of failed calls: full-jitter exponential backoff that defers to ``Retry-After``.
 
     ``max_attempts`` counts the first try. A ``Retry-After`` longer than ``max_retry_after``
-    is not waited out: the :class:`~videoedit.errors.RateLimitError` is raised instead, so a
+    is not waited out: the [`RateLimitError`][videoedit.errors.RateLimitError] is raised instead, so a
     caller is never parked for an hour without knowing.
     """
 

@@ -1,7 +1,7 @@
 """Probe a local video's container, duration and frame size before it is uploaded.
 
 Uses the ffmpeg that ``imageio-ffmpeg`` ships (the ``videoedit[probe]`` extra). Without it,
-:func:`probe_video` returns ``None`` and the content checks are skipped: the service will
+`probe_video` returns ``None`` and the content checks are skipped: the service will
 still refuse a bad video, only later and after the upload.
 """
 

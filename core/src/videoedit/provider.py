@@ -1,8 +1,8 @@
 """The provider contract: sans-I/O translation between requests and HTTP.
 
-A provider builds :class:`httpx.Request` objects and parses :class:`httpx.Response` objects;
+A provider builds `httpx.Request` objects and parses `httpx.Response` objects;
 it never sends anything. The client owns every socket, retry and sleep, so one provider
-serves both :class:`~videoedit.Client` and :class:`~videoedit.AsyncClient`, and its tests need
+serves both [`Client`][videoedit.Client] and [`AsyncClient`][videoedit.AsyncClient], and its tests need
 no server (the design of h11 and friends).
 """
 
@@ -139,7 +139,7 @@ class Provider(ABC):
     """Base class of every provider. Subclasses set the class attributes and the builders.
 
     Options come through ``config.options``; a subclass validates them in ``__init__`` and
-    raises :class:`InvalidRequestError` naming the option.
+    raises [`InvalidRequestError`][videoedit.InvalidRequestError] naming the option.
     """
 
     id: ClassVar[str]
@@ -187,10 +187,10 @@ class Provider(ABC):
 
     @abstractmethod
     def build_create(self, request: EditRequest, body: dict[str, Any]) -> httpx.Request:
-        """The create call carrying ``body``: ``request`` encoded in :attr:`dialect`.
+        """The create call carrying ``body``: ``request`` encoded in `dialect`.
 
         The client asks the ``encode_request`` hook for the body (through
-        :meth:`videoedit.PluginHost.build_create`), so a provider never calls the plugin host:
+        [`videoedit.PluginHost.build_create`][videoedit.PluginHost.build_create]), so a provider never calls the plugin host:
         it wraps, addresses and signs the body it is given. ``request`` is there for what the
         body does not say (Vtrix reads the upstream model id from it when the body has none).
         """

@@ -1,7 +1,7 @@
 """Request models: what is asked, with every documented limit checked before anything is sent.
 
-The core owns the wan2.7 instruction edit (:class:`VideoEdit`); plugins add request types by
-subclassing :class:`EditRequest` and teaching providers to encode them through the
+The core owns the wan2.7 instruction edit ([`VideoEdit`][videoedit.VideoEdit]); plugins add request types by
+subclassing [`EditRequest`][videoedit.EditRequest] and teaching providers to encode them through the
 ``encode_request`` hook.
 """
 
@@ -61,7 +61,7 @@ def _loc(parts: tuple[int | str, ...]) -> str:
 
 
 def invalid_request_from(exc: ValidationError, model: str) -> InvalidRequestError:
-    """Turn pydantic's error list into one :class:`InvalidRequestError` naming every field."""
+    """Turn pydantic's error list into one [`InvalidRequestError`][videoedit.InvalidRequestError] naming every field."""
     errors: list[tuple[str, str]] = []
     for err in exc.errors(include_url=False):
         loc = _loc(tuple(err["loc"]))
@@ -82,7 +82,7 @@ def invalid_request_from(exc: ValidationError, model: str) -> InvalidRequestErro
 
 
 def invalid_request(model: str, errors: list[tuple[str, str]]) -> InvalidRequestError:
-    """One :class:`InvalidRequestError` for ``(field, rule)`` findings, the first one leading."""
+    """One [`InvalidRequestError`][videoedit.InvalidRequestError] for ``(field, rule)`` findings, the first one leading."""
     first_field, first_rule = errors[0]
     summary = "; ".join(f"{f}: {r}" for f, r in errors)
     return InvalidRequestError(
@@ -95,7 +95,7 @@ class EditRequest(BaseModel):
 
     Subclasses list their media fields in ``media_fields`` so the client can find local files
     to upload and put the uploaded URLs in their place, whatever the request type.
-    Constructing a request with a bad value raises :class:`InvalidRequestError`
+    Constructing a request with a bad value raises [`InvalidRequestError`][videoedit.InvalidRequestError]
     (a ``ValueError``), naming each offending field and its rule.
     """
 
@@ -156,10 +156,10 @@ class EditRequest(BaseModel):
 
     def check_local_files(self) -> None:
         """Check what the local files hold against the documented limits; raise
-        :class:`InvalidRequestError` naming the field and the rule.
+        [`InvalidRequestError`][videoedit.InvalidRequestError] naming the field and the rule.
 
         The client calls it when the request is submitted, before any upload (under
-        :class:`~videoedit.AsyncClient` in a worker thread: a probe runs ffmpeg). Constructing
+        [`AsyncClient`][videoedit.AsyncClient] in a worker thread: a probe runs ffmpeg). Constructing
         a request only checks that a local path names a file of an accepted kind, so building
         one does no probing. Nothing to check here; request types with local media override it.
         """
@@ -178,7 +178,7 @@ class VideoEdit(EditRequest):
     """The wan2.7 instruction edit (``wan2.7-videoedit``): restyle or edit one video by prompt.
 
     Limits are the documented ones (see ``docs/requests.md``). A local ``video`` is checked
-    at submission (:meth:`check_local_files`): its size, and with ffmpeg (when
+    at submission (`check_local_files`): its size, and with ffmpeg (when
     ``videoedit[probe]`` is installed) its container, 2–10 s, sides in [240, 4096] px, aspect
     ratio within 1:8..8:1, and ``duration`` not beyond its length.
     """

@@ -1,6 +1,6 @@
-"""The core's six commands. Each takes the parsed arguments and a :class:`Context`, and
-returns 0 or raises; :mod:`videoedit.cli.main` turns what is raised into a sentence and an exit
-code. Plugins add more (the emulator: ``demo``) through :mod:`videoedit.cli.extension`.
+"""The core's six commands. Each takes the parsed arguments and a `Context`, and
+returns 0 or raises; `videoedit.cli.main` turns what is raised into a sentence and an exit
+code. Plugins add more (the emulator: ``demo``) through `videoedit.cli.extension`.
 """
 
 from __future__ import annotations

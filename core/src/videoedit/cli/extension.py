@@ -1,8 +1,8 @@
 """How plugins extend the ``videoedit`` command line: the ``register_commands`` hook.
 
-:class:`Commands` is what the hook is handed: a plugin adds commands, or flags to the core's
+`Commands` is what the hook is handed: a plugin adds commands, or flags to the core's
 commands. ``edit`` also runs against a service that a plugin starts inside the command
-(:class:`Embedded`): a flag of the plugin stores one in ``args.embedded``. That is how the
+([`Embedded`][videoedit.cli.extension.Embedded]): a flag of the plugin stores one in ``args.embedded``. That is how the
 emulator contributes ``videoedit demo`` and ``videoedit edit --emulator`` while the core never
 imports it. When nothing contributed them (the emulator is not installed, or its plugin is not
 loaded), stand-ins take the same words and say what to install.

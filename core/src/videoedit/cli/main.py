@@ -2,7 +2,7 @@
 
 Every failure ends the same way: the error's own message (with the provider's code and
 request id), then what to do about it, then the command that resumes the task when one is
-running; an exit code from :mod:`videoedit.cli.exits`; and, with ``--json``, the same facts
+running; an exit code from `videoedit.cli.exits`; and, with ``--json``, the same facts
 as one JSON document on stdout. Tracebacks only with ``--debug``.
 """
 

@@ -68,7 +68,7 @@ class ApimartOptions:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> ApimartOptions:
-        """Read and check the options; a bad one raises :class:`InvalidRequestError` naming it."""
+        """Read and check the options; a bad one raises `InvalidRequestError` naming it."""
         unknown = sorted(set(options) - cls.KNOWN)
         if unknown:
             raise _option_error(

@@ -3,7 +3,7 @@
 Several white-label hosts serve the same API, so only the base URL differs between them.
 
 Create: ``POST {base}/v1/videos/generations`` with the flat body of
-:mod:`videoedit_apimart.encoding`, answered by
+`videoedit_apimart.encoding`, answered by
 ``{"code": 200, "data": [{"status": "submitted", "task_id": "task_…"}]}``.
 Poll: ``GET {base}/v1/tasks/{task_id}?language=en``, answered by
 ``{"code": 200, "data": {"id", "status", "progress": 0–100, "result": {"videos": [{"url", "expires_at"}]},
@@ -135,7 +135,7 @@ def parse_task(provider_id: str, data: Any, task_id: str | None = None) -> Task:
 
 
 class ApimartProvider(Provider):
-    """An APIMart-format gateway. Options (see :class:`~videoedit_apimart.encoding.ApimartOptions`):
+    """An APIMart-format gateway. Options (see `ApimartOptions`):
     ``field_names``, ``max_reference_images``, ``language``.
     """
 

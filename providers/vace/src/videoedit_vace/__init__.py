@@ -1,8 +1,8 @@
 """videoedit request types for the legacy wan2.1-vace-plus function modes.
 
-Five request types, one per ``function``: :class:`ImageReference`, :class:`VideoRepainting`,
-:class:`MaskedVideoEdit` (``video_edit``), :class:`VideoExtension` and
-:class:`VideoOutpainting`; :func:`parse_vace_request` picks the right one from a dict.
+Five request types, one per ``function``: [`ImageReference`][videoedit_vace.ImageReference], [`VideoRepainting`][videoedit_vace.VideoRepainting],
+[`MaskedVideoEdit`][videoedit_vace.MaskedVideoEdit] (``video_edit``), [`VideoExtension`][videoedit_vace.VideoExtension] and
+[`VideoOutpainting`][videoedit_vace.VideoOutpainting]; [`parse_vace_request`][videoedit_vace.parse_vace_request] picks the right one from a dict.
 Installed, the plugin lets every DashScope-format provider send them::
 
     import videoedit

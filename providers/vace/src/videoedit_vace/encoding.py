@@ -24,7 +24,7 @@ def dashscope_body(
     request: VaceRequest, region: str | None, options: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The body for ``request`` sent to a DashScope route of ``region``, whose provider has
-    ``options`` (``vace_model`` picks the model id; see :func:`~videoedit_vace.model_id_for`)."""
+    ``options`` (``vace_model`` picks the model id; see `model_id_for`)."""
     input_: dict[str, Any] = {"function": request.function}
     parameters: dict[str, Any] = {}
     for name in type(request).model_fields:

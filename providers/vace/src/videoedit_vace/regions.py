@@ -35,7 +35,7 @@ def model_id_for(region: str | None, options: Mapping[str, Any] | None = None) -
     ``wan2.1-vace-plus``: an unknown region (``None``, or a region this plugin has no id for,
     such as a gateway that wraps the DashScope body) gets the international id, the name the
     English documentation uses; a gateway maps its own model names anyway. The option must be
-    one of the two spellings (:data:`MODEL_IDS`).
+    one of the two spellings (`MODEL_IDS`).
     """
     chosen = (options or {}).get(MODEL_OPTION)
     if chosen is None:

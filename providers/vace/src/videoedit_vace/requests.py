@@ -3,13 +3,13 @@
 Fields carry the names the DashScope documentation uses (``ref_images_url``, ``obj_or_bg``,
 ``mask_frame_id``…), so a pipeline written against the raw API maps onto them one to one and
 an error names the field the user knows. Each type checks its function's documented rules
-on construction and raises :class:`~videoedit.InvalidRequestError` naming the field.
+on construction and raises [`InvalidRequestError`][videoedit.InvalidRequestError] naming the field.
 
-``function`` is the discriminator: :data:`AnyVaceRequest` is the tagged union of the five
-types, and :func:`parse_vace_request` turns a dict (flat, or a DashScope body with ``input``
+``function`` is the discriminator: `AnyVaceRequest` is the tagged union of the five
+types, and [`parse_vace_request`][videoedit_vace.parse_vace_request] turns a dict (flat, or a DashScope body with ``input``
 and ``parameters``) into the right one.
 
-Only fields the caller set are sent (see :mod:`videoedit_vace.encoding`), so the service's own
+Only fields the caller set are sent (see `videoedit_vace.encoding`), so the service's own
 defaults apply to the rest; the documented defaults are the field defaults here, for reading.
 """
 
@@ -116,7 +116,7 @@ def _as_list(value: Any) -> Any:
 
 
 class VaceRequest(EditRequest):
-    """Fields every function shares. Use one of the five subclasses, or :func:`parse_vace_request`.
+    """Fields every function shares. Use one of the five subclasses, or [`parse_vace_request`][videoedit_vace.parse_vace_request].
 
     ``model`` names the family: either spelling is accepted, and the id sent follows the
     provider's region (``wanx2.1-vace-plus`` in Beijing, ``wan2.1-vace-plus`` elsewhere)

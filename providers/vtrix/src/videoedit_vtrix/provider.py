@@ -118,7 +118,7 @@ def parse_usage(raw: Any) -> Usage:
 
 
 def parse_task(provider_id: str, body: Any, task_id: str | None = None) -> Task:
-    """A Vtrix task body (create answer or poll answer) as a :class:`Task`."""
+    """A Vtrix task body (create answer or poll answer) as a [`Task`][videoedit_vtrix.provider.Task]."""
     if not isinstance(body, dict):
         raise ServiceError(
             "Vtrix answered something that is not a JSON object",
@@ -193,7 +193,7 @@ class VtrixProvider(Provider):
     """Vtrix's generation API, carrying DashScope bodies.
 
     Options: ``model_map`` (upstream model id -> Vtrix model id), merged over
-    :data:`DEFAULT_MODEL_MAP`.
+    `DEFAULT_MODEL_MAP`.
     """
 
     id: ClassVar[str] = "vtrix"
