@@ -356,7 +356,7 @@ class Operations:
     ) -> Flow[Task]:
         """Check and upload the local inputs, then create the task.
 
-        ``before_create`` (a ledger's claim) runs, as a :class:`Blocking` action, after the
+        ``before_create`` (a ledger's claim) runs, as a `Blocking` action, after the
         uploads and just before the creation leaves: what it raises stops the creation.
         """
         if not isinstance(request, EditRequest):

@@ -1,9 +1,9 @@
 """``videoedit.Batch``: run every row of a manifest to a saved file, resumable at any instant.
 
-Each row is submitted, waited for and saved by the same :class:`~videoedit.AsyncClient`
+Each row is submitted, waited for and saved by the same [`AsyncClient`][videoedit.AsyncClient]
 calls an application makes, through the client's ledger: a row whose edit already has a task
 is resumed by its id, a row already saved is left alone, and a row whose creation may have
-been sent is reconciled (:mod:`videoedit.reconcile`) rather than sent again. So a batch killed
+been sent is reconciled (`videoedit.reconcile`) rather than sent again. So a batch killed
 at any instant (``kill -9``) and run again with the same ledger submits nothing twice, and
 finishes the rest.
 

@@ -5,7 +5,7 @@ A row's state is told from its ledger entry: ``QUEUED`` (nothing sent), ``SUBMIT
 ``RUNNING`` (the task exists), ``SUCCEEDED`` (its result is saved), ``FAILED`` (the task
 failed, or the row met an error, named by ``error``), ``HELD`` (not sent: it would pass
 ``max_billed_seconds``), ``UNDECIDED`` (its creation may have been sent and the ledger cannot
-tell: see :class:`~videoedit.errors.SubmissionUncertainError`).
+tell: see [`SubmissionUncertainError`][videoedit.errors.SubmissionUncertainError]).
 """
 
 from __future__ import annotations

@@ -235,7 +235,7 @@ class _BaseClient:
 
     def fingerprint(self, request: EditRequest) -> str:
         """The edit's fingerprint at this client's provider, as its ledger files it
-        (:mod:`videoedit.fingerprint`; local inputs are read and hashed)."""
+        (`videoedit.fingerprint`; local inputs are read and hashed)."""
         model = request.model_for(self.provider.encode_context())
         return fingerprint(self.provider.id, model, request)
 
@@ -301,8 +301,8 @@ class Client(_BaseClient):
     providers without an upload API); ``plugins`` (a [`PluginHost`][videoedit.PluginHost]; default: entry
     points); ``on_event`` (called with every [`TaskEvent`][videoedit.TaskEvent]); ``wait_timeout`` (seconds,
     default 30 minutes, ``None`` for ever); ``max_download_bytes`` (the most a result may
-    write, default :data:`~videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES`, 256 MiB; ``None``
-    for no bound); ``ledger`` (a :class:`~videoedit.Ledger` or the path of its file: every
+    write, default [`DEFAULT_MAX_DOWNLOAD_BYTES`][videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES], 256 MiB; ``None``
+    for no bound); ``ledger`` (a `Ledger` or the path of its file: every
     edit is recorded before its creation is sent, and none is sent twice, see
     docs/batches.md); ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
     bundle path or an ``ssl.SSLContext`` to trust a private CA. TLS verification itself
@@ -374,7 +374,7 @@ class Client(_BaseClient):
         """Upload local inputs, create the task, and return it (PENDING, with its id).
 
         With a ledger, an edit it already holds a task for is not sent again: that task is
-        returned (see :mod:`videoedit.reconcile`)."""
+        returned (see `videoedit.reconcile`)."""
         return self._run(self._submit_flow(request, on_event))
 
     def status(self, task: TaskRef) -> Task:
@@ -543,7 +543,7 @@ class AsyncClient(_BaseClient):
         await anyio.sleep(seconds)
 
     async def submit(self, request: EditRequest, *, on_event: EventCallback | None = None) -> Task:
-        """Upload local inputs, create the task, and return it; see :meth:`Client.submit`."""
+        """Upload local inputs, create the task, and return it; see [`Client.submit`][videoedit.Client.submit]."""
         return await self._run(self._submit_flow(request, on_event))
 
     async def status(self, task: TaskRef) -> Task:

@@ -209,7 +209,7 @@ class SubmissionUncertainError(VideoEditError):
     task listing to look in, or its listing holds several tasks that could be this one, or the
     creation failed too recently to conclude it never arrived. ``fingerprint`` is the edit's
     entry in the ledger; ``candidates`` the task ids that could be it. The user decides:
-    :meth:`videoedit.Ledger.resolve` adopts a task id or allows a new submission.
+    `videoedit.Ledger.resolve` adopts a task id or allows a new submission.
     """
 
     maybe_submitted = True

@@ -1,7 +1,7 @@
 """What makes two edits the same edit: the fingerprint a ledger files each one under.
 
 Two submissions with one fingerprint would be billed twice for one result, so a
-:class:`~videoedit.Ledger` sends a creation only for a fingerprint it has no task for. The
+`Ledger` sends a creation only for a fingerprint it has no task for. The
 fingerprint hashes the provider, the model id sent and the request's canonical JSON (sorted
 keys, no spaces), with each local input replaced by the SHA-256 of its content: the same clip
 under another name, or after another upload, is still the same edit; an edited clip is not.

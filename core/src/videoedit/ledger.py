@@ -1,6 +1,6 @@
 """The ledger: a SQLite file that outlives the process and remembers every paid edit.
 
-Every edit is filed under its fingerprint (:mod:`videoedit.fingerprint`) *before* its creation
+Every edit is filed under its fingerprint (`videoedit.fingerprint`) *before* its creation
 is sent, and each step after that is written the moment it is known: the task id, each new
 status, the usage billed, the result link's expiry, the saved file. A client given a ledger
 (``Client(..., ledger=...)``) reads it before it creates anything, so a process killed at
@@ -16,8 +16,8 @@ it. A lost task id, status or saved path is found again from the provider (the e
 says ``sending``, and is reconciled from the task listing).
 
 Versions. The file carries ``PRAGMA application_id`` (``VELG``) and ``PRAGMA user_version``
-(:data:`SCHEMA_VERSION`). A file of another version, of another application, or that SQLite
-cannot read is refused with :class:`~videoedit.errors.LedgerError` naming its path, and is
+(`SCHEMA_VERSION`). A file of another version, of another application, or that SQLite
+cannot read is refused with [`LedgerError`][videoedit.errors.LedgerError] naming its path, and is
 never written to.
 """
 
@@ -93,7 +93,7 @@ CREATE TABLE rows (
 
 
 class EditState(str, enum.Enum):
-    """Where an edit's *creation* stands (the task's own status is :class:`TaskStatus`)."""
+    """Where an edit's *creation* stands (the task's own status is [`TaskStatus`][videoedit.TaskStatus])."""
 
     INTENT = "intent"  # recorded; no creation sent
     SENDING = "sending"  # the creation is on its way: found so on reopening, its outcome is unknown
@@ -209,14 +209,14 @@ def _usage_json(usage: Usage) -> str:
 class Ledger:
     """A ledger file (created when missing), safe to share between the threads of a process.
 
-    One connection, its statements cached by :mod:`sqlite3`; each write is one short
+    One connection, its statements cached by `sqlite3`; each write is one short
     transaction under a lock. Two processes may open the same file: the claim that precedes
-    a creation (:meth:`claim`) is one conditional ``UPDATE``, so only one of them sends it.
+    a creation (`claim`) is one conditional ``UPDATE``, so only one of them sends it.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        #: Tells this ledger's claims from another process's (see :meth:`claim`).
+        #: Tells this ledger's claims from another process's (see `claim`).
         self.session = uuid.uuid4().hex
         self._lock = threading.Lock()
         self._db = self._open()

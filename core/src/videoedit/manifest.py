@@ -11,8 +11,8 @@ installed), plus two of the manifest's own: ``id`` (default: ``line-N``; unique)
 ``output`` (the file to save the result to; default ``<id>.mp4`` in the output folder).
 Local paths in a row are read relative to the manifest's folder.
 
-A bad row does not stop the others: :func:`read_manifest` returns the good rows and one
-:class:`RowError` per bad row, naming its line, the field and the rule.
+A bad row does not stop the others: `read_manifest` returns the good rows and one
+`RowError` per bad row, naming its line, the field and the rule.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Submission through a ledger: never a creation twice, never a task lost.
 
-:class:`LedgeredSubmit` wraps :meth:`Operations.submit <videoedit._flows.Operations.submit>`
+`LedgeredSubmit` wraps `Operations.submit`
 (and so its one retry loop) with the ledger's steps: file the intent, claim the edit just
 before the creation leaves, record the task id the moment it is known. An edit the ledger
 already has a task for is not sent again: its task is returned. An edit whose creation may
@@ -8,9 +8,9 @@ have reached the service (found ``sending`` after a crash, or ``maybe_submitted`
 timeout) is *reconciled* from the provider's task listing where it has one: the tasks of the
 same model created around the time it was sent, not claimed by another entry, and with the
 same prompt where the listing shows prompts. Exactly one such task is adopted; none, once the
-creation is old enough to have arrived (:data:`SETTLE_SECONDS`), means it never arrived and
+creation is old enough to have arrived (`SETTLE_SECONDS`), means it never arrived and
 the edit is sent; several, or no listing at all, and the user decides
-(:class:`~videoedit.errors.SubmissionUncertainError`, :meth:`Ledger.resolve`).
+([`SubmissionUncertainError`][videoedit.errors.SubmissionUncertainError], `Ledger.resolve`).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class LedgeredSubmit:
     # -- reconciliation ------------------------------------------------------------------------
     def reconcile(self, entry: LedgerEntry, callback: EventCallback | None) -> Flow[Task | None]:
         """The task an uncertain creation made, or ``None`` when it made none (the edit may
-        be sent); raises :class:`SubmissionUncertainError` when that cannot be told."""
+        be sent); raises [`SubmissionUncertainError`][videoedit.SubmissionUncertainError] when that cannot be told."""
         fp = entry.fingerprint
         if entry.state is EditState.NEEDS_DECISION:
             raise self._undecided(entry, entry.error_message or "it needs your decision")

@@ -1,9 +1,9 @@
 """Offline emulator of the Wan video-editing providers, with real stand-in MP4s.
 
-One task engine (:class:`TaskEngine`) behind thin wire-format adapters (DashScope's two
+One task engine ([`TaskEngine`][videoedit_emulator.TaskEngine]) behind thin wire-format adapters (DashScope's two
 regions and its OSS uploads here; the gateways in their own modules), a renderer that
 writes honest stand-in MP4s, and three ways to run it: ``videoedit-emulator serve``,
-:class:`EmulatorServer` in a thread, and the pytest fixtures of :mod:`.pytest_plugin`.
+[`EmulatorServer`][videoedit_emulator.EmulatorServer] in a thread, and the pytest fixtures of [`pytest_plugin`][videoedit_emulator.pytest_plugin].
 See ``docs/emulator.md``.
 
 Names are imported lazily, so that loading the pytest plugin or the renderer does not pull

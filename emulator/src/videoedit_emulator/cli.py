@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
-    """Serve until SIGTERM or SIGINT (see :mod:`videoedit_emulator.stopping`); the storage,
+    """Serve until SIGTERM or SIGINT (see `videoedit_emulator.stopping`); the storage,
     when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
     import uvicorn
 

@@ -1,8 +1,8 @@
 """pytest fixtures for testing against the emulator (registered through ``pytest11``).
 
-- ``emulator_config`` (session): the :class:`~videoedit_emulator.engine.config.EmulatorConfig` the
+- ``emulator_config`` (session): the [`EmulatorConfig`][videoedit_emulator.engine.config.EmulatorConfig] the
   shared server is built from; override it in a ``conftest.py`` to change seeds, keys, TTLs.
-- ``emulator_server`` (session): one :class:`~videoedit_emulator.server.EmulatorServer` for the
+- ``emulator_server`` (session): one [`EmulatorServer`][videoedit_emulator.server.EmulatorServer] for the
   whole run, on 127.0.0.1 and a port chosen by the OS.
 - ``emulator`` (function): the same server, reset before the test (no tasks, no uploads, no
   fault rules, an empty journal, the configured seed, progression and clock), so tests never
@@ -10,7 +10,7 @@
   status=503, times=1)`` (or ``.add_spec("create:status=503")``) injects faults, and
   ``emulator.journal.count(route="create", reached_app=True)`` counts what reached the engine.
 - ``emulator_client`` (function): a factory, ``emulator_client("vtrix", **kwargs)``, of
-  :class:`videoedit.Client` objects bound to the emulator with a key it accepts; they are
+  [`videoedit.Client`][videoedit.Client] objects bound to the emulator with a key it accepts; they are
   closed after the test.
 - ``emulator_sample_clip`` (session): a 2 s, 640×360, 30 fps H.264 clip with a 440 Hz tone,
   made once per run (an input for tests; not a stand-in).

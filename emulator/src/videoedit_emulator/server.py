@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorServer", "listen_socket", "tune_gc", "uvicorn_config"]
 
-#: The key clients bound by :meth:`EmulatorServer.client` send unless given one.
+#: The key clients bound by [`EmulatorServer.client`][videoedit_emulator.server.EmulatorServer.client] send unless given one.
 DEFAULT_API_KEY = "sk-emulator"
 _START_TIMEOUT = 15.0
 #: Connections the listening socket queues before uvicorn accepts them: room for a burst of
@@ -74,14 +74,14 @@ def tune_gc() -> None:
     full collection walks every live object (the request journal alone holds thousands)
     and stopped this server for 30-50 ms at a time, every few thousand requests, which was
     the whole 99th percentile of its answers. Young objects are still collected as usual.
-    The in-thread :class:`EmulatorServer` leaves its host process's settings alone.
+    The in-thread [`EmulatorServer`][videoedit_emulator.EmulatorServer] leaves its host process's settings alone.
     """
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1000)
 
 
 def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
-    """The emulator's uvicorn settings, shared by :class:`EmulatorServer` and ``serve``.
+    """The emulator's uvicorn settings, shared by [`EmulatorServer`][videoedit_emulator.EmulatorServer] and ``serve``.
 
     No access log: a line per poll costs more than answering the poll. ``http`` and
     ``loop`` stay ``auto``, so uvicorn uses httptools' C parser and uvloop (dependencies of
@@ -209,7 +209,7 @@ class EmulatorServer:
     # -- conveniences -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None) -> None:
         """Forget every task, upload, result, fault and journal entry (see
-        :meth:`TaskEngine.reset`)."""
+        [`TaskEngine.reset`][videoedit_emulator.engine.tasks.TaskEngine.reset])."""
         self.engine.reset(seed=seed)
 
     @property
@@ -223,9 +223,9 @@ class EmulatorServer:
         return self.engine.journal
 
     def client(self, provider: str, **kwargs: Any) -> videoedit.Client:
-        """A :class:`videoedit.Client` for ``provider`` bound to this emulator.
+        """A [`videoedit.Client`][videoedit.Client] for ``provider`` bound to this emulator.
 
-        ``api_key`` defaults to :data:`DEFAULT_API_KEY`; other keywords go to the client.
+        ``api_key`` defaults to `DEFAULT_API_KEY`; other keywords go to the client.
         """
         import videoedit
 
@@ -233,7 +233,7 @@ class EmulatorServer:
         return videoedit.Client(provider, base_url=self.base_url(provider), **kwargs)
 
     def async_client(self, provider: str, **kwargs: Any) -> videoedit.AsyncClient:
-        """A :class:`videoedit.AsyncClient` for ``provider`` bound to this emulator."""
+        """A [`videoedit.AsyncClient`][videoedit.AsyncClient] for ``provider`` bound to this emulator."""
         import videoedit
 
         kwargs.setdefault("api_key", DEFAULT_API_KEY)

@@ -8,9 +8,9 @@ Python's defaults, that second delivery killed the process on the spot for SIGTE
 ``finally`` ran: uploads, results, inputs and the render cache stayed in the temp dir) and
 raised ``KeyboardInterrupt`` for SIGINT (a traceback on stderr).
 
-:class:`StopSignals` is that handler: it only records the signal and asks the server to
+`StopSignals` is that handler: it only records the signal and asks the server to
 stop (a signal that comes before uvicorn took over, or after it let go, stops it all the
-same), so the storage is always deleted. Then :func:`die_of` ends the process of the signal,
+same), so the storage is always deleted. Then `die_of` ends the process of the signal,
 as an unhandled one would have: the parent sees "terminated by SIGTERM" (what systemd counts
 as a clean stop; a shell reports 143, or 130 after Ctrl-C), and nothing is printed.
 """
@@ -31,8 +31,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
 class StopSignals:
-    """While entered, SIGINT and SIGTERM are recorded in :attr:`received` and call the
-    callbacks given to :meth:`on_stop`, instead of killing the process or raising.
+    """While entered, SIGINT and SIGTERM are recorded in `received` and call the
+    callbacks given to `on_stop`, instead of killing the process or raising.
 
     Outside the main thread (``main()`` run by a test in a worker) it does nothing: only the
     main thread may set signal handlers, and uvicorn then leaves signals alone as well.

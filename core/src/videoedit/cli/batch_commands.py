@@ -1,7 +1,7 @@
 """``videoedit batch run|status|resolve``: many edits from a manifest, through a ledger.
 
 ``run`` reads the manifest (each bad row is said, with its line, field and rule; the good
-rows run), opens the ledger beside it, and drives :class:`videoedit.Batch` with one
+rows run), opens the ledger beside it, and drives `videoedit.Batch` with one
 progress display; it ends with the report, and exits 0 only when every row is saved
 (16 otherwise: the report says which rows and why). ``status`` and ``resolve`` read and write
 the ledger alone: neither calls the service.

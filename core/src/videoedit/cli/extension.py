@@ -186,7 +186,7 @@ def add_stand_ins(cli: Commands) -> None:
 def _mirror_offline_flags(edit: argparse.ArgumentParser, run: argparse.ArgumentParser) -> None:
     """``batch run`` takes the service ``edit --emulator`` starts (a plugin's, or the
     stand-in), unless the plugin gave ``batch run`` a flag of its own: the same
-    :class:`Embedded` serves one edit or a whole batch."""
+    [`Embedded`][videoedit.cli.extension.Embedded] serves one edit or a whole batch."""
     if "--emulator" in run._option_string_actions:
         return
     group = run.add_argument_group("offline")

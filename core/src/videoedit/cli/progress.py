@@ -159,7 +159,7 @@ class Progress:
 
 
 class BatchProgressView:
-    """One display for a whole batch, fed :class:`~videoedit.batch.BatchProgress` updates.
+    """One display for a whole batch, fed `BatchProgress` updates.
 
     On a terminal one line is redrawn: rows done of all, the count in each state, billed
     seconds so far and the ETA. Elsewhere a line is written per row that changes state, so a

@@ -1,6 +1,6 @@
 """The contract kit's pytest plugin (registered through ``pytest11``): ``--live`` and media.
 
-- ``--live``: also run :class:`~videoedit_emulator.contract.ProviderContract` against the real
+- ``--live``: also run [`ProviderContract`][videoedit_emulator.contract.ProviderContract] against the real
   services, for each provider whose key is set (real edits are billed: two 2 s 720P edits per
   provider). Without it the ``[live]`` checks are skipped. Markers: every check is
   ``videoedit_contract``; the live variants are ``videoedit_live`` too
@@ -9,7 +9,7 @@
   served on a loopback URL, which the emulator fetches like any input; so the kit needs no
   upload API and works for every provider.
 
-The fixtures of :mod:`videoedit_emulator.pytest_plugin` (``emulator``, ``emulator_client``,
+The fixtures of [`videoedit_emulator.pytest_plugin`][videoedit_emulator.pytest_plugin] (``emulator``, ``emulator_client``,
 ``emulator_sample_clip``…) are what the suite runs on.
 """
 

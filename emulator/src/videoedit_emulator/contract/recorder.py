@@ -2,7 +2,7 @@
 
 The kit asks "did the provider keep the code and the request id the service sent?" and "was
 anything sent at all?"; both need the HTTP exchanges themselves, whatever the provider's
-wire format. :class:`RecordingTransport` wraps httpx's own transport and keeps each request
+wire format. [`RecordingTransport`][videoedit_emulator.contract.recorder.RecordingTransport] wraps httpx's own transport and keeps each request
 with its response (whose body the client has read by the time anyone looks).
 """
 

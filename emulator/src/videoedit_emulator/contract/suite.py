@@ -1,4 +1,4 @@
-"""The provider contract as a pytest suite: subclass :class:`ProviderContract`, name a provider.
+"""The provider contract as a pytest suite: subclass [`ProviderContract`][videoedit_emulator.contract.suite.ProviderContract], name a provider.
 
 ::
 
@@ -18,7 +18,7 @@ run on the emulator only. To run the suite for several providers, parametrize
         pass
 
 The class attributes below tune the suite for a provider whose requests or outputs differ
-(another request type, another size table); override :meth:`ProviderContract.make_request`
+(another request type, another size table); override [`ProviderContract.make_request`][videoedit_emulator.contract.suite.ProviderContract.make_request]
 for another request type.
 """
 

@@ -1,6 +1,6 @@
 """Where the contract runs: the emulator (steerable) or the real service (``--live``).
 
-A :class:`ContractTarget` hands the suite clients bound to one provider and one place, the
+A [`ContractTarget`][videoedit_emulator.contract.target.ContractTarget] hands the suite clients bound to one provider and one place, the
 input video to edit there, and — on the emulator only — the means to steer a task: how fast
 it progresses, and making it fail through the control plane. Live, those checks are skipped,
 because a real service cannot be told to fail a task.
@@ -91,7 +91,7 @@ class ContractTarget:
         return client
 
     def async_client(self, **overrides: Any) -> videoedit.AsyncClient:
-        """An :class:`~videoedit.AsyncClient` for the provider here (the caller closes it)."""
+        """An [`AsyncClient`][videoedit.AsyncClient] for the provider here (the caller closes it)."""
         kwargs: dict[str, Any] = {
             "api_key": self.api_key,
             "base_url": self.base_url,
@@ -109,7 +109,7 @@ class ContractTarget:
     @property
     def declares_cancel(self) -> bool:
         """Whether the provider has a cancel call: its ``build_cancel`` builds a request
-        instead of raising :class:`~videoedit.UnsupportedOperationError` (nothing is sent)."""
+        instead of raising [`UnsupportedOperationError`][videoedit.UnsupportedOperationError] (nothing is sent)."""
         with self.client() as probe:
             try:
                 probe.provider.build_cancel("contract-kit-probe")

@@ -1,8 +1,8 @@
 """Time as the emulator sees it: injectable, so that expiry can be tested without waiting.
 
 Every deadline in the emulator (task lifetime, result-link expiry, upload lifetime, the
-"after S seconds" progression) reads one :class:`Clock`. Production runs use
-:class:`SystemClock`; tests swap in a :class:`ManualClock` and move it with ``advance``.
+"after S seconds" progression) reads one `Clock`. Production runs use
+`SystemClock`; tests swap in a `ManualClock` and move it with ``advance``.
 Times are epoch seconds (UTC), the unit OSS uses in its ``Expires=`` query parameter.
 """
 

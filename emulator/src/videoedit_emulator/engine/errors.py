@@ -1,6 +1,6 @@
 """The emulator's one error type, independent of any wire format.
 
-Models, sources, the store and the engine raise :class:`ApiError`; each adapter renders it
+Models, sources, the store and the engine raise `ApiError`; each adapter renders it
 in its provider's own format and HTTP status (DashScope: ``{"request_id", "code",
 "message"}``; OSS: an XML ``<Error>``; the gateways: their envelopes). ``code`` carries the
 DashScope-style code when the raiser knows the precise one (``BadRequest.EmptyInput``);

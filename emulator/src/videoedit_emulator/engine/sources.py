@@ -15,12 +15,12 @@ What each kind of URL becomes:
   and the task's output carries a note saying so.
 
 A URL that should be fetchable but is not (an unknown ``oss://`` key, a 404 on loopback)
-raises :class:`DownloadFailed`; the engine then fails the task the way the service does
+raises `DownloadFailed`; the engine then fails the task the way the service does
 (``InvalidParameter`` / ``Failed to download ...``). Content that is not media at all raises
-an :class:`~videoedit_emulator.engine.errors.ApiError` (a 400 at creation).
+an `ApiError` (a 400 at creation).
 
 Whatever the URL, the file is kept under its content hash, without an extension, and probed
-(mp4 and mov only, :mod:`videoedit_emulator.render.probes`): no name it came with means anything to
+(mp4 and mov only, `videoedit_emulator.render.probes`): no name it came with means anything to
 ffmpeg, and no playlist in it is followed. No path of the store appears in any message.
 
 Everything here blocks (disk, loopback HTTP, ffmpeg): the engine calls it from a worker thread.
@@ -258,7 +258,7 @@ class _Target:
 
 
 def loopback_target(url: str) -> _Target:
-    """The literal loopback address to GET ``url`` from; :class:`_NotLoopback` otherwise.
+    """The literal loopback address to GET ``url`` from; `_NotLoopback` otherwise.
 
     The URL is parsed by httpx, the very parser that will connect, so that no difference
     between two URL parsers (``http://127.0.0.1\\@example.com/``) can send a fetch

@@ -11,11 +11,11 @@ It imitates the two OSS behaviours the providers' clients rely on:
   query-string scheme (``Expires`` epoch seconds, ``OSSAccessKeyId``, ``Signature``); ``open_result``
   refuses an expired or altered link with OSS's own codes.
 
-Failures are :class:`~videoedit_emulator.engine.errors.ApiError` carrying OSS codes and statuses;
+Failures are `ApiError` carrying OSS codes and statuses;
 ``adapters/oss.py`` renders them as OSS XML. No path ever leaves the storage directory, and
 no file in it is named by anything a caller chose: an upload is kept under the hash of its
 key, a fetched or decoded input under the hash of its bytes, neither with an extension (a
-name such as ``clip.m3u8`` would make ffmpeg read it as a playlist). :meth:`Store.reset`
+name such as ``clip.m3u8`` would make ffmpeg read it as a playlist). `Store.reset`
 draws a new secret, so a link signed before a reset opens nothing after it, even when the
 seeded task ids come back.
 """

@@ -2,17 +2,17 @@
 
 A task moves PENDING -> RUNNING -> SUCCEEDED | FAILED; it can be CANCELED only while
 PENDING; an unknown or expired id reads UNKNOWN. How fast it moves is its
-:class:`~videoedit_emulator.engine.config.Progression` (immediate, after N polls, after S seconds),
+[`Progression`][videoedit_emulator.engine.config.Progression] (immediate, after N polls, after S seconds),
 set for the engine and per task. Its MP4 is rendered from submission on, in a thread pool
 bounded by the cores, so the event loop never waits on ffmpeg; a task reports SUCCEEDED only
 once its file exists.
 
-The engine speaks no wire format. It hands adapters :class:`TaskView` snapshots (status as
-a :class:`~videoedit.task.TaskStatus`, times as epoch seconds, a progress fraction in
-[0, 1], usage figures) and raises :class:`~videoedit_emulator.engine.errors.ApiError`; adapters
+The engine speaks no wire format. It hands adapters `TaskView` snapshots (status as
+a [`TaskStatus`][videoedit.task.TaskStatus], times as epoch seconds, a progress fraction in
+[0, 1], usage figures) and raises `ApiError`; adapters
 translate words, times and numbers into their provider's JSON.
 
-A model handler may declare quotas (a ``limits`` attribute, see :class:`Quotas`): creations
+A model handler may declare quotas (a ``limits`` attribute, see `Quotas`): creations
 beyond its rate are refused with ``Throttling.RateQuota``, and tasks beyond its concurrency
 wait PENDING, first come first served (wan2.1-vace-plus: 2 per second, 2 at once). A slot
 frees the instant its task ends, on that task's own schedule, whoever polls what
@@ -23,7 +23,7 @@ Ids are drawn from a generator seeded with ``config.seed``, so the same sequence
 yields the same task ids, request ids and upload directories in every run.
 
 Creations never wait on one another's downloads. A creation whose inputs are on a server of
-this machine takes one of its realm's :data:`DOWNLOAD_SLOTS`; one that downloads nothing
+this machine takes one of its realm's `DOWNLOAD_SLOTS`; one that downloads nothing
 (an upload, a data URI, a link to a result, a URL elsewhere) takes none, so neither a slow
 server nor another realm's downloads hold it up. ``fetch_timeout`` bounds the whole of a
 creation's downloads, counted from its arrival (the wait for a slot included): past it the
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DOWNLOAD_SLOTS", "Renderer", "ResultView", "TaskEngine", "TaskView", "UsageFigures"]
 
-#: Renders a job to a path; the default is :func:`videoedit_emulator.render.render`.
+#: Renders a job to a path; the default is `videoedit_emulator.render.render`.
 Renderer = Callable[["RenderJob", Path], "RenderResult"]
 
 _TERMINAL = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
@@ -210,7 +210,7 @@ class TaskEngine:
 
     ``registry`` and ``renderer`` are injectable for tests and for new model families. The
     default renderer keeps a content-addressed cache in the storage directory (it survives
-    :meth:`reset`), so an identical job is rendered once per emulator.
+    [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset]), so an identical job is rendered once per emulator.
     """
 
     def __init__(
@@ -292,7 +292,7 @@ class TaskEngine:
             self._reseed(seed)
 
     def use_clock(self, clock: Clock) -> Clock:
-        """Swap the clock (e.g. for a :class:`~videoedit_emulator.engine.clock.ManualClock`) until reset."""
+        """Swap the clock (e.g. for a `ManualClock`) until reset."""
         with self._lock:
             self.clock = clock
         return clock

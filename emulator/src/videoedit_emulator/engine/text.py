@@ -4,8 +4,8 @@ Python strings may hold lone surrogates (U+D800 to U+DFFF), which no UTF-8 text 
 JSON lets a client write one as ``"\\ud800"``, and a multipart form declared in the
 ``unicode_escape`` charset decodes to one. Such a string, stored, breaks every answer that
 later shows it (encoding it raises), so the adapters refuse it where it comes in
-(:func:`invalid_at` names the field) and the answers that show stored strings render them
-with :func:`scrub`, which cannot fail.
+(`invalid_at` names the field) and the answers that show stored strings render them
+with `scrub`, which cannot fail.
 """
 
 from __future__ import annotations

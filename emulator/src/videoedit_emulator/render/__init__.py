@@ -1,4 +1,4 @@
-"""The emulator's renderer: a :class:`RenderJob` in, a real, playable stand-in MP4 out.
+"""The emulator's renderer: a `RenderJob` in, a real, playable stand-in MP4 out.
 
 Stand-ins are honest: the output is the input transcoded (or, when the input could not be
 fetched offline, a ``testsrc2`` test pattern that says so), never a pretend edit, and every
@@ -16,9 +16,9 @@ mode=Restyle(), fit="cover", source_note=None)``
     ``source_note``: an extra line (e.g. "input URL not fetched offline").
 ``render(job, out, *, cache=None, ffmpeg=None, threads=None, timeout=600) -> RenderResult``
     Blocking (run it in a worker thread). Writes ``out`` atomically. With a
-    :class:`~videoedit_emulator.render.cache.RenderCache`, an identical job (same parameters, same input
+    `RenderCache`, an identical job (same parameters, same input
     bytes) is served from the cache as a hard link (a copy across filesystems) with
-    ``cache_hit=True``; treat ``out`` as read-only. Raises :class:`RenderError` (naming the input
+    ``cache_hit=True``; treat ``out`` as read-only. Raises `RenderError` (naming the input
     at fault, or with the tail of ffmpeg's stderr) and ``ValueError`` for a malformed job.
 ``make_sample_clip(path, seconds=4, width=1280, height=720, audio=True) -> Path``
     A plain input clip (moving test card + 440 Hz tone) for demos and tests.
@@ -41,7 +41,7 @@ MP4, H.264 (libx264 ``-preset ultrafast -crf 23``), yuv420p, exactly 30 fps, exa
 * Duration: cut from the start; when the output is longer than the source (vace extension) the
   last frame is carried on (``tpad`` clone).
 
-Modes (``job.mode``; see :mod:`videoedit_emulator.render.job` for each one's fields)
+Modes (``job.mode``; see `videoedit_emulator.render.job` for each one's fields)
 ---------------------------------------------------------------------------------
 ``Restyle()`` (default; wan2.7 instruction edit), ``ImageReference(obj_or_bg)``,
 ``Repaint(control_condition, strength)``, ``MaskedEdit(mask_image | mask_video, mask_type,
@@ -144,7 +144,7 @@ def default_threads() -> int:
 def _probe(ffmpeg: str) -> Prober:
     """``probe(path, field)``: an input's facts from ``ffmpeg -i``, or RenderError naming it.
 
-    Probed once per content: see :mod:`videoedit_emulator.render.probes`.
+    Probed once per content: see `videoedit_emulator.render.probes`.
     """
 
     def probe(path: Path, name: str) -> VideoInfo:
@@ -161,7 +161,7 @@ def _probe(ffmpeg: str) -> Prober:
 
 
 def _run_probe(ffmpeg: str, path: Path, name: str) -> VideoInfo:
-    """One probe (mp4 and mov only: :func:`videoedit_emulator.render.probes.run_probe`), or
+    """One probe (mp4 and mov only: `videoedit_emulator.render.probes.run_probe`), or
     RenderError naming the input."""
     try:
         return probes.run_probe(path, ffmpeg)
@@ -201,7 +201,7 @@ def _canonical(value: Any, digest: Any) -> Any:
 def job_key(job: RenderJob, cache: RenderCache) -> str:
     """The content address of a job: its parameters with every input file replaced by its hash.
 
-    Raises :class:`RenderError` naming an input that does not exist.
+    Raises `RenderError` naming an input that does not exist.
     """
 
     def digest(path: Path) -> str:

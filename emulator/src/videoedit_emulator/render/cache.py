@@ -6,7 +6,7 @@ edited file under the same name is a miss). File digests are memoized by
 ``(path, size, mtime_ns, inode)``, as git's index does, so a repeated job costs a few ``stat``
 calls, not a re-read of the source.
 
-An entry is ``<key>.mp4`` plus ``<key>.json`` (the :class:`RenderResult` fields), written
+An entry is ``<key>.mp4`` plus ``<key>.json`` (the `RenderResult` fields), written
 atomically (temp file + ``os.replace``) so a crash never leaves a half entry that looks valid.
 A hit hard-links the entry to the caller's path (a copy when linking is impossible), so callers
 must treat delivered files as read-only. The store is bounded: after each insert the least

@@ -20,7 +20,7 @@ A probe must still say which container a refused video is ("has container
 'matroska,webm'"), so it lets ffmpeg *detect* the format but open the file only when it is
 ``mov`` (``-format_whitelist mov``); the detected name of anything else is read from ffmpeg's
 debug line ``Format <name> probed with ...``, which is printed before any demuxer opens
-anything (:func:`refused_format`).
+anything (`refused_format`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Turn a :class:`RenderJob` into one ffmpeg command line.
+"""Turn a `RenderJob` into one ffmpeg command line.
 
 One ffmpeg process per render, one ``-filter_complex`` graph, every frame touched by as few
 filters as the job needs. The graph has three stages:
@@ -18,7 +18,7 @@ Text never goes through the filtergraph parser: it is written to UTF-8 files rea
 ``textfile=`` and ``expansion=none``, and font files are symlinked beside them; ffmpeg runs
 with that work directory as its cwd, so the graph holds only short fixed names and numbers.
 Inputs are passed as ``file:<path>``, each through the one demuxer of its kind and the
-local-file protocol alone (:mod:`videoedit_emulator.render.demuxers`), so no path is mistaken for an
+local-file protocol alone (`videoedit_emulator.render.demuxers`), so no path is mistaken for an
 option or a protocol and no input can make ffmpeg open another file.
 """
 
@@ -232,7 +232,7 @@ class _Builder:
         """Index of the ``-i`` for ``path``; a file used twice (a reference image shown as a
         segment and as a thumbnail) is opened and decoded once and its stream used twice.
 
-        Opened through the demuxer of its kind only (:mod:`videoedit_emulator.render.demuxers`):
+        Opened through the demuxer of its kind only (`videoedit_emulator.render.demuxers`):
         ``mov`` for a video, the picture's own demuxer for a ``still``."""
         key = (path, limit)
         if key in self.input_index:

@@ -7,7 +7,7 @@ system's configuration, so we always hand drawtext an explicit file.
 
 Search order for the CJK font: ``$VIDEOEDIT_EMULATOR_CJK_FONT``, then ``fc-list :lang=zh``,
 then well-known install paths (Noto/Source Han, WenQuanYi, Droid Fallback, macOS, Windows).
-Results are memoized for the process; :func:`clear_cache` forgets them (tests).
+Results are memoized for the process; `clear_cache` forgets them (tests).
 """
 
 from __future__ import annotations

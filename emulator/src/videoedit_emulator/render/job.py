@@ -1,11 +1,11 @@
-"""What the renderer is asked to draw: :class:`RenderJob` and its modes, and what it returns.
+"""What the renderer is asked to draw: `RenderJob` and its modes, and what it returns.
 
 These are plain frozen dataclasses so that a job can be hashed into a cache key, passed to a
 worker thread and compared in tests. They validate their own shape (sizes, ranges, enums) and
 raise ``ValueError`` naming the field: a bad job is a bug in the caller (the engine or a model
 handler), never a user's mistake, because user input is validated by ``models/`` first.
 
-:mod:`videoedit_emulator.render` re-exports everything here; import from there.
+`videoedit_emulator.render` re-exports everything here; import from there.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ RenderMode = Restyle | ImageReference | Repaint | MaskedEdit | Extension | Outpa
 
 @dataclass(frozen=True)
 class RenderJob:
-    """One stand-in MP4 to produce. See the module docstring of :mod:`videoedit_emulator.render`."""
+    """One stand-in MP4 to produce. See the module docstring of `videoedit_emulator.render`."""
 
     width: int
     height: int

@@ -7,8 +7,8 @@ the cost of an edit answered from the render cache. So the facts are kept by
 ``(path, size, mtime_ns, inode)``, as git's index and the render cache's digests do: a file
 rewritten in place has a new signature and is probed afresh. Only successful probes are kept.
 
-:func:`run_probe` is the one probe of an input the emulator runs (at creation and before a
-render): it opens the file only if it is mp4 or mov (:mod:`videoedit_emulator.render.demuxers`), so
+`run_probe` is the one probe of an input the emulator runs (at creation and before a
+render): it opens the file only if it is mp4 or mov (`videoedit_emulator.render.demuxers`), so
 a playlist or a list of other files is refused before ffmpeg reads anything it names.
 """
 
@@ -68,9 +68,9 @@ class ContainerRefused(ValueError):
 
 
 def run_probe(path: Path, ffmpeg: str, *, timeout: float = 60) -> VideoInfo:
-    """One probe of an input video (not memoized: callers keep it with :func:`remember`).
+    """One probe of an input video (not memoized: callers keep it with `remember`).
 
-    Raises :class:`ContainerRefused` for a file in another container, ``ValueError`` when
+    Raises `ContainerRefused` for a file in another container, ``ValueError`` when
     ffmpeg finds no video stream, ``OSError`` or ``subprocess.TimeoutExpired`` when ffmpeg
     cannot run.
     """

@@ -4,6 +4,6 @@ The Starlette app (``app.py``), the middleware that journals requests, applies f
 renders errors (``middleware.py``, ``faults.py``, ``journal.py``), the control plane
 (``control.py``), the wire-format adapters (``adapters/``), adapters of other packages found
 through entry points (``discovery.py``) and a loopback file server for tests
-(``fileserver.py``). It imports the engine (:mod:`videoedit_emulator.engine`); nothing below
+(``fileserver.py``). It imports the engine (`videoedit_emulator.engine`); nothing below
 imports it.
 """

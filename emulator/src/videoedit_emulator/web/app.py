@@ -1,8 +1,8 @@
 """The ASGI application: every wire-format adapter and the control plane, over one engine.
 
 To serve a new wire format, write ``adapters/<name>.py`` with ``routes(engine)`` and add it
-to :data:`ADAPTERS`. Adapters published by other packages under the entry-point group
-``videoedit_emulator.adapters`` are mounted beside them (:mod:`videoedit_emulator.web.discovery`).
+to `ADAPTERS`. Adapters published by other packages under the entry-point group
+``videoedit_emulator.adapters`` are mounted beside them ([`videoedit_emulator.web.discovery`][videoedit_emulator.web.discovery]).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ PROVIDER_PREFIXES: dict[str, str] = {
 
 
 def create_app(engine: TaskEngine) -> Starlette:
-    """A Starlette app serving ``engine`` through every adapter in :data:`ADAPTERS`."""
+    """A Starlette app serving ``engine`` through every adapter in `ADAPTERS`."""
 
     async def index(request: Request) -> JSONResponse:
         root = str(request.url.replace(path="", query="")).rstrip("/")

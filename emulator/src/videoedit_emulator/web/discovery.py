@@ -14,11 +14,11 @@ The entry point names any object (a module is fine) with two attributes:
     "/acme"}``): the provider's base URL on an emulator is its root URL + that prefix;
 ``routes(engine)``
     the Starlette routes of the wire format, mounted under those prefixes, translating JSON
-    and status words and calling the shared :class:`~videoedit_emulator.engine.TaskEngine`.
+    and status words and calling the shared [`TaskEngine`][videoedit_emulator.engine.TaskEngine].
 
-The built-in adapters stay in :data:`videoedit_emulator.web.app.ADAPTERS`; discovered ones are
+The built-in adapters stay in `videoedit_emulator.web.app.ADAPTERS`; discovered ones are
 mounted beside them. An adapter that fails to load, or claims a provider id or a prefix that
-is taken (or the control plane's), is skipped with an :class:`AdapterWarning`.
+is taken (or the control plane's), is skipped with an [`AdapterWarning`][videoedit_emulator.web.discovery.AdapterWarning].
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Fault rules: make the emulator misbehave the way real services do, on purpose.
 
-A :class:`FaultRule` names where it applies (a provider and one of its routes, see
-:data:`ROUTES`) and what goes wrong there:
+A `FaultRule` names where it applies (a provider and one of its routes, see
+`ROUTES`) and what goes wrong there:
 
 ==================  ========================================================================
 kind                what the caller sees
@@ -32,8 +32,8 @@ hits (``None``: no limit) the rule is spent. Rules are checked in the order they
 every ``latency`` and ``task_failure`` rule that hits applies, and the first hit among the
 other kinds decides the answer.
 
-The same rule can be written as JSON (the control plane, :meth:`FaultRule.from_json`) or as
-a one-line spec (``--fault`` of ``videoedit-emulator serve``, :func:`parse_spec`)::
+The same rule can be written as JSON (the control plane, `FaultRule.from_json`) or as
+a one-line spec (``--fault`` of ``videoedit-emulator serve``, `parse_spec`)::
 
     create:status=503                      dashscope/status:rate_limit=2,probability=0.2
     vtrix/create:reset,when=after,times=1  download:latency=0.5
@@ -196,7 +196,7 @@ def _integer(name: str, value: Any, *, low: int, high: int) -> int:
 @dataclass
 class FaultRule:
     """One fault (see the module docstring). Counters ``matched`` and ``applied`` say what
-    it has seen and done; ``id`` is given by the :class:`FaultPlan` that holds it."""
+    it has seen and done; ``id`` is given by the `FaultPlan` that holds it."""
 
     kind: FaultKind
     provider: str = "*"
@@ -292,7 +292,7 @@ class FaultRule:
     @classmethod
     def from_json(cls, data: Any) -> FaultRule:
         """A rule from its JSON form (``{"kind": "status", "status": 503, ...}``), or from
-        ``{"spec": "create:status=503"}``. Raises :class:`FaultError` naming the field."""
+        ``{"spec": "create:status=503"}``. Raises `FaultError` naming the field."""
         if not isinstance(data, Mapping):
             raise FaultError("body", "must be a JSON object describing one fault")
         if "spec" in data:
@@ -341,7 +341,7 @@ class FaultRule:
         return out
 
     def to_spec(self) -> str:
-        """The rule as a one-line spec (:func:`parse_spec` reads it back to the same rule)."""
+        """The rule as a one-line spec (`parse_spec` reads it back to the same rule)."""
         main = _VALUE_OF.get(self.kind)
         value = getattr(self, main) if main else None
         text = f"{self.provider}/{self.route}:{self.kind.value}"
@@ -449,7 +449,7 @@ class FaultPlan:
         return rule
 
     def add_spec(self, spec: str) -> FaultRule:
-        """Add a rule written as a one-line spec (see :func:`parse_spec`)."""
+        """Add a rule written as a one-line spec (see `parse_spec`)."""
         return self.add_rule(parse_spec(spec))
 
     def remove(self, rule_id: str) -> bool:
@@ -557,7 +557,7 @@ def _convert(name: str, raw: str) -> Any:
 
 
 def parse_spec(spec: str) -> FaultRule:
-    """``[provider/]route:kind[=value][,option=value...]`` as a :class:`FaultRule`.
+    """``[provider/]route:kind[=value][,option=value...]`` as a `FaultRule`.
 
     ``value`` is the kind's main figure: the status of ``status`` and ``malformed``, the
     ``retry_after`` of ``rate_limit``, the ``seconds`` of ``latency``, the ``code`` of

@@ -1,9 +1,9 @@
 """Local files served on loopback, so that the emulator can fetch them like any input URL.
 
-The emulator fetches ``http(s)`` URLs on this machine (see :mod:`videoedit_emulator.engine.sources`)
+The emulator fetches ``http(s)`` URLs on this machine (see `videoedit_emulator.engine.sources`)
 and nothing else. Providers without an upload API (Vtrix, the APIMart gateways, most
-third-party ones) take URLs only; :class:`LoopbackFiles` gives a local file such a URL, and
-:meth:`LoopbackFiles.uploader` is a :class:`videoedit.Uploader` that does it for every local
+third-party ones) take URLs only; [`LoopbackFiles`][videoedit_emulator.web.fileserver.LoopbackFiles] gives a local file such a URL, and
+[`LoopbackFiles.uploader`][videoedit_emulator.web.fileserver.LoopbackFiles.uploader] is a [`videoedit.Uploader`][videoedit.Uploader] that does it for every local
 file of a request. Only the files explicitly added are served, read-only, on 127.0.0.1.
 
 ```pycon
@@ -113,7 +113,7 @@ class LoopbackFiles:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add(self, path: str | Path) -> str:
-        """Serve ``path`` (until :meth:`stop`) and return its URL; each call gets a fresh one."""
+        """Serve ``path`` (until `stop`) and return its URL; each call gets a fresh one."""
         file = Path(path).expanduser().resolve()
         if not file.is_file():
             raise FileNotFoundError(f"{file} is not a file")
@@ -130,7 +130,7 @@ class LoopbackFiles:
 
 
 class LoopbackUploader:
-    """A :class:`videoedit.Uploader` whose "upload" is serving the file on loopback.
+    """A [`videoedit.Uploader`][videoedit.Uploader] whose "upload" is serving the file on loopback.
 
     It sends nothing (the generator returns at once), so it works with any provider whose
     requests reach an emulator on this machine, and with no real service.

@@ -303,5 +303,5 @@ class Journal:
         return out
 
     def count(self, **filters: Any) -> int:
-        """How many entries match (the filters of :meth:`entries`)."""
+        """How many entries match (the filters of `entries`)."""
         return len(self.entries(**filters))

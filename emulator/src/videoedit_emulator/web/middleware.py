@@ -1,8 +1,8 @@
 """The ASGI layer in front of the adapters: journal every request, and apply the fault rules.
 
-Each request to a provider route is classified (:func:`~videoedit_emulator.web.faults.classify`),
-checked against the engine's :class:`~videoedit_emulator.web.faults.FaultPlan`, served (or not),
-and written to the engine's :class:`~videoedit_emulator.web.journal.Journal`, redacted. The
+Each request to a provider route is classified (`classify`),
+checked against the engine's `FaultPlan`, served (or not),
+and written to the engine's `Journal`, redacted. The
 control plane under ``/_emulator/`` passes straight through, unjournaled and never faulted.
 
 How each fault is carried out:
@@ -17,7 +17,7 @@ How each fault is carried out:
   cycle object holds the transport), sets ``SO_LINGER`` to zero and aborts: the kernel sends
   a TCP RST, and the client sees "connection reset" or "server disconnected without sending
   a response". Outside uvicorn (Starlette's ``TestClient``) the layer raises
-  :class:`ConnectionDropped` instead, which the test client passes to the caller.
+  `ConnectionDropped` instead, which the test client passes to the caller.
 - ``when="after"``: the route runs with its answer captured; the answer is then delayed,
   replaced, truncated, or half sent and cut off.
 """

@@ -1,7 +1,7 @@
 """The model registry: model id -> the handler holding its server-side rules.
 
-To add a model family, write a handler (see :class:`~videoedit_emulator.engine.models.base.ModelHandler`)
-and add it to :data:`HANDLERS` below; every adapter then serves its model ids.
+To add a model family, write a handler (see `ModelHandler`)
+and add it to `HANDLERS` below; every adapter then serves its model ids.
 """
 
 from __future__ import annotations

@@ -4,13 +4,13 @@ The emulator is a test double, so it checks requests with its own code rather th
 client's pydantic models: a client bug then shows up as the service's 400, as it would in
 production. A handler works in two steps, because some rules need the input's content:
 
-1. :meth:`ModelHandler.validate` checks the JSON (types, ranges, counts) and returns a
-   :class:`JobPlan` naming the media to fetch;
-2. once the engine has resolved those media (``sources.py``), :meth:`ModelHandler.prepare`
+1. `ModelHandler.validate` checks the JSON (types, ranges, counts) and returns a
+   `JobPlan` naming the media to fetch;
+2. once the engine has resolved those media (``sources.py``), `ModelHandler.prepare`
    checks what only the files can tell (container, length, sides) and returns a
-   :class:`RenderPlan`: the renderer's job plus the figures billing reports.
+   `RenderPlan`: the renderer's job plus the figures billing reports.
 
-Both raise :class:`~videoedit_emulator.engine.errors.ApiError` with a message that starts with the
+Both raise `ApiError` with a message that starts with the
 field (``input.media[0].url``, ``parameters.duration``) and DashScope-style codes.
 """
 

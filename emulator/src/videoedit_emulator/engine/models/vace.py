@@ -6,9 +6,9 @@ wrong body meets the service's 400 here as it would in production.
 
 The five modes are chosen by ``input.function``. Static rules (types, counts, enums, ranges,
 which fields a function takes, the pairings of mask fields) are checked by
-:meth:`VacePlus.validate`; rules about the files (every video is an mp4 or mov, the
+`VacePlus.validate`; rules about the files (every video is an mp4 or mov, the
 repainting video an MP4 of at most 50 MB and 5 s, extension clips last at most 3 s, a mask
-frame within the video) by :meth:`VacePlus.prepare`, once the media are here.
+frame within the video) by `VacePlus.prepare`, once the media are here.
 
 What the real service does and this handler copies:
 
@@ -22,7 +22,7 @@ What the real service does and this handler copies:
 - output at most 720P (an area of 1280×720) and 5 s, 30 fps, no audio; usage reports
   ``video_count`` and ``video_duration`` (output seconds only), and the output
   ``task_metrics``;
-- 2 task submissions per second and 2 tasks running at once (:attr:`VacePlus.limits`).
+- 2 task submissions per second and 2 tasks running at once (`VacePlus.limits`).
 
 Deliberate strictness, as in ``wan27.py``: a key the function does not document is refused
 instead of being ignored, so that a misspelled field in a client shows up in tests.

@@ -1,16 +1,16 @@
 """Server-side rules of ``wan2.7-videoedit``, from the documentation (API-FACTS §1).
 
 Independent of the client's request models on purpose (see ``models/base.py``). Static
-rules (types, lengths, counts, enums, ranges) are checked by :meth:`Wan27VideoEdit.validate`;
+rules (types, lengths, counts, enums, ranges) are checked by `Wan27VideoEdit.validate`;
 rules about the input video's content (container, 2–10 s, sides, aspect, size, and
-``duration`` not beyond its length) by :meth:`Wan27VideoEdit.prepare`, when the file is here.
+``duration`` not beyond its length) by `Wan27VideoEdit.prepare`, when the file is here.
 
 What the output follows (seed 003's output table, seeds 001 and 004's ``ratio`` row):
 
-- **size**: ``resolution`` × ``ratio`` from :data:`OUTPUT_SIZES`; with ``ratio`` omitted, the
-  input's own aspect ratio (:func:`size_for_input`), not the nearest listed ratio;
+- **size**: ``resolution`` × ``ratio`` from `OUTPUT_SIZES`; with ``ratio`` omitted, the
+  input's own aspect ratio (`size_for_input`), not the nearest listed ratio;
 - **length**: a whole number of seconds in [2, 10]: ``duration`` when given, else the input's
-  length rounded down (:func:`whole_seconds`);
+  length rounded down (`whole_seconds`);
 - **audio** follows the input: a silent input gives a silent output whatever
   ``audio_setting``; an input with sound keeps a track (``origin``: its own; ``auto``: the
   stand-in's tone, standing for the sound the model makes). An input the emulator does not
@@ -113,8 +113,8 @@ def size_for_input(width: int, height: int, resolution: str) -> tuple[int, int]:
     """The output size when ``ratio`` is omitted: the input's own aspect ratio at the tier.
 
     An input whose sides are exactly one of the listed ratios gets that ratio's size from
-    :data:`OUTPUT_SIZES` (a 1920×1080 input at 720P is 1280×720). Any other keeps its ratio
-    at the tier's pixel area (:data:`TIER_AREAS`): the short side is rounded to an even
+    `OUTPUT_SIZES` (a 1920×1080 input at 720P is 1280×720). Any other keeps its ratio
+    at the tier's pixel area (`TIER_AREAS`): the short side is rounded to an even
     number, the long side is the nearest even number to short × ratio. A 2:1 input is
     1356×678 at 720P and 2036×1018 at 1080P; over the accepted inputs (1:8 to 8:1) every
     side stays within [240, 4096] (8:1 at 1080P: 4080×510).
@@ -132,7 +132,7 @@ def size_for_input(width: int, height: int, resolution: str) -> tuple[int, int]:
 
 def whole_seconds(input_seconds: float) -> int:
     """The output length for ``duration`` 0: the input's length in whole seconds, rounded
-    down (the output never runs past the input; ffmpeg's figure gets :data:`SLACK` so that
+    down (the output never runs past the input; ffmpeg's figure gets `SLACK` so that
     a 3.99 s reading of a 4 s clip is 4), within [2, 10] (seed 003: "[2s, 10s](整数)")."""
     return int(min(MAX_SECONDS, max(MIN_SECONDS, math.floor(input_seconds + SLACK))))
 

@@ -1,14 +1,14 @@
 """Wire-format adapters: each turns one provider's HTTP dialect into engine calls.
 
 An adapter module exposes ``routes(engine) -> list[starlette.routing.BaseRoute]`` (its
-routes under its own path prefix) and renders :class:`~videoedit_emulator.engine.errors.ApiError`
+routes under its own path prefix) and renders `ApiError`
 in its provider's error format. Adapters translate JSON, status words, times and progress
 figures; every decision about a task belongs to the engine. The list of adapters an app
-mounts is :data:`videoedit_emulator.web.app.ADAPTERS`.
+mounts is `videoedit_emulator.web.app.ADAPTERS`.
 
 This module holds the small HTTP helpers every adapter needs. Text that is not valid
-Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by :func:`read_json`,
-naming the field; :class:`JSONResponse` renders any string it is handed, so that no stored
+Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by `read_json`,
+naming the field; `JSONResponse` renders any string it is handed, so that no stored
 byte can make an answer fail.
 """
 
@@ -137,7 +137,7 @@ def _too_deep() -> ApiError:
 
 
 def _check_depth(value: Any) -> None:
-    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` (checked without recursion)."""
+    """Refuse JSON nested deeper than `MAX_JSON_DEPTH` (checked without recursion)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()

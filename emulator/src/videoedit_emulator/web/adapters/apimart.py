@@ -13,7 +13,7 @@ The flat body (``model``, ``video_urls``, ``prompt``, ``negative_prompt``, ``ima
 checked by the same wan2.7 rules the DashScope routes apply; a refusal names the flat field
 (``video_urls[0]``, ``image_urls[1]``, ``duration``). Only the first of ``video_urls`` is
 used, as the gateway documents. Names the gateway page does not print are accepted in both
-spellings seen (:data:`ALIASES`: ``size`` for ``ratio``); any other unknown field is refused,
+spellings seen (`ALIASES`: ``size`` for ``ratio``); any other unknown field is refused,
 so a client's misspelling shows up in tests.
 
 Answers are wrapped in ``{"code": 200, "data": …}``: create ``data: [{"status": "submitted",
@@ -141,7 +141,7 @@ def _flat_error(exc: ApiError, names: Mapping[str, str]) -> ApiError:
 
 
 def error_response(exc: ApiError) -> JSONResponse:
-    """An :class:`ApiError` as the gateway answers: its status, repeated as the body's code."""
+    """An `ApiError` as the gateway answers: its status, repeated as the body's code."""
     code, kind = _KINDS[exc.kind]
     headers = {}
     if exc.retry_after is not None:
@@ -253,7 +253,7 @@ def task_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
 
 
 def routes(engine: TaskEngine) -> list[BaseRoute]:
-    """The gateway's routes, mounted at :data:`PREFIX`."""
+    """The gateway's routes, mounted at `PREFIX`."""
     config = engine.config
 
     def endpoint(handler: Endpoint, *, auth: bool = True) -> Endpoint:

@@ -9,7 +9,7 @@ route (under ``/vtrix``)                             real endpoint it stands for
 
 The create body is ``{"model": "wan27_videoedit", "input": [{"params": {"input": {…},
 "parameters": {…}}}]}``. The adapter maps the Vtrix model id to its upstream id
-(:data:`VTRIX_MODELS`), unwraps ``input[0].params`` and hands it to the engine, so the very
+(`VTRIX_MODELS`), unwraps ``input[0].params`` and hands it to the engine, so the very
 wan2.7 rules the DashScope routes apply apply here; a refusal comes back with DashScope's
 message (Vtrix forwards it), in Vtrix's error body.
 
@@ -23,7 +23,7 @@ Errors: the HTTP status of the error kind (401 key, 403, 404, 413, 429 with ``Re
 when the raiser gave one, 500) and ``{"error": {"code", "message"}}``.
 ``usage`` is ``{"cost", "quantity", "unit_price"}``: ``quantity`` is the billed seconds
 (input + output, as DashScope bills) and ``unit_price`` the emulator's own made-up figure
-(:data:`UNIT_PRICE`); Vtrix's real prices are not documented.
+(`UNIT_PRICE`); Vtrix's real prices are not documented.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ _PARAMS_KEYS = ("input", "parameters")
 
 
 def error_response(exc: ApiError) -> JSONResponse:
-    """An :class:`ApiError` as Vtrix answers errors: status, ``Retry-After``, ``{"error"}``."""
+    """An `ApiError` as Vtrix answers errors: status, ``Retry-After``, ``{"error"}``."""
     headers = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(exc.retry_after))
@@ -210,7 +210,7 @@ def _refuse_oss(params: Mapping[str, Any]) -> None:
 
 
 def routes(engine: TaskEngine) -> list[BaseRoute]:
-    """Vtrix's routes, mounted at :data:`PREFIX`."""
+    """Vtrix's routes, mounted at `PREFIX`."""
     config = engine.config
 
     def endpoint(handler: Endpoint, *, auth: bool = True) -> Endpoint:
