@@ -1,7 +1,7 @@
 """The README's commands work as printed, and the command lines of the docs are real ones.
 
 A newcomer copies the README's lines into a shell, so they are run here the same way: each
-``sh`` line through bash, in a folder of its own holding a ``clip.mp4``, with the project's
+``sh`` line through bash, in a folder of its own holding a ``clip.mp4`` (and ``edits.jsonl``, a manifest of one row naming it), with the project's
 environment on ``PATH`` (as after ``. .venv/bin/activate``) and DashScope pointed at the
 emulator with a made-up key. The ``python`` blocks run as scripts with the same settings.
 ``make demo`` and ``make test`` themselves are what ``.ci/run`` runs in a fresh clone;
@@ -180,6 +180,7 @@ def test_the_readme_command_works_as_printed(
     tmp_path: Path,
 ) -> None:
     shutil.copy(emulator_sample_clip, tmp_path / "clip.mp4")
+    (tmp_path / "edits.jsonl").write_text('{"id": "first", "video": "clip.mp4", "prompt": "ink"}\n')
     if "ID" in shlex.split(uncommented(line)):
         with videoedit.Client(
             "dashscope-singapore", base_url=emulator.base_url("dashscope-singapore"), api_key="k"
@@ -192,6 +193,8 @@ def test_the_readme_command_works_as_printed(
     assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
     if "-o out.mp4" in line:
         assert (tmp_path / "out.mp4").stat().st_size > 1000
+    if "batch run" in line:
+        assert (tmp_path / "out" / "first.mp4").stat().st_size > 1000
 
 
 @pytest.mark.slow
