@@ -132,3 +132,34 @@ def test_a_manifest_of_an_unknown_format_is_refused_naming_the_formats(tmp_path:
 
     assert caught.value.field == "manifest"
     assert ".jsonl, .ndjson, .csv" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "output", ["../escape.mp4", "/tmp/absolute.mp4", "sub/../../escape.mp4", "out/link/x.mp4"]
+)
+def test_an_output_leaving_the_output_folder_is_refused(tmp_path: Path, output: str) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "link").symlink_to(outside)
+    path = jsonl(tmp_path, {"id": "a", "video": CLIP, "output": output.removeprefix("out/")})
+
+    manifest = read_manifest(
+        path, provider=PROVIDER, output_dir=tmp_path / "out", check_files=False
+    )
+
+    assert manifest.rows == ()
+    assert [str(e) for e in manifest.errors] == [
+        "line 1: output: must be a path inside the output folder "
+        "(not absolute, no '..' out of it, no link out)"
+    ]
+
+
+def test_an_output_in_a_subfolder_of_the_output_folder_is_kept(tmp_path: Path) -> None:
+    path = jsonl(tmp_path, {"id": "a", "video": CLIP, "output": "takes/a.mp4"})
+
+    manifest = read_manifest(
+        path, provider=PROVIDER, output_dir=tmp_path / "out", check_files=False
+    )
+
+    assert manifest.rows[0].output == (tmp_path / "out" / "takes" / "a.mp4").absolute()

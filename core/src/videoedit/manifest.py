@@ -8,7 +8,8 @@ a cell starting with ``[`` or ``{`` is read as JSON, for lists such as ``referen
 A row holds the fields of a request type (``VideoEdit``'s, or a plugin's: a row with a
 ``function`` field is a wan2.1-vace-plus request of that function when ``videoedit-vace`` is
 installed), plus two of the manifest's own: ``id`` (default: ``line-N``; unique) and
-``output`` (the file to save the result to; default ``<id>.mp4`` in the output folder).
+``output`` (the file to save the result to; default ``<id>.mp4`` in the output folder, and
+never outside it).
 Local paths in a row are read relative to the manifest's folder.
 
 A bad row does not stop the others: `read_manifest` returns the good rows and one
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -148,6 +150,19 @@ def _request_type(
     return VideoEdit
 
 
+#: A manifest may come from anywhere (a spreadsheet, another program): a row must not be able
+#: to replace a file outside the folder the user chose, such as ``~/.bashrc``.
+_OUTSIDE = "must be a path inside the output folder (not absolute, no '..' out of it, no link out)"
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    """Whether ``target``, links and ``..`` followed, lies inside ``folder``."""
+    real = Path(os.path.realpath(target))
+    return real != Path(os.path.realpath(folder)) and real.is_relative_to(
+        os.path.realpath(folder)
+    )
+
+
 def _local(value: Any, folder: Path) -> Any:
     if (
         isinstance(value, str)
@@ -216,6 +231,9 @@ def read_manifest(
             errors.append(RowError(number, "output", "must be a file path", row_id))
             continue
         target = (out_folder / (output or f"{row_id}.mp4")).absolute()
+        if not _inside(target, out_folder):
+            errors.append(RowError(number, "output", _OUTSIDE, row_id))
+            continue
         if target in outputs:
             errors.append(
                 RowError(number, "output", f"must differ from line {outputs[target]}'s", row_id)
