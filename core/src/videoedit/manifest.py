@@ -158,9 +158,7 @@ _OUTSIDE = "must be a path inside the output folder (not absolute, no '..' out o
 def _inside(target: Path, folder: Path) -> bool:
     """Whether ``target``, links and ``..`` followed, lies inside ``folder``."""
     real = Path(os.path.realpath(target))
-    return real != Path(os.path.realpath(folder)) and real.is_relative_to(
-        os.path.realpath(folder)
-    )
+    return real != Path(os.path.realpath(folder)) and real.is_relative_to(os.path.realpath(folder))
 
 
 def _local(value: Any, folder: Path) -> Any:
