@@ -17,7 +17,7 @@ UV := $(TOOLS)/bin/uv
 endif
 RUN := $(UV) run --no-sync
 
-.PHONY: all sync test lint typecheck docs docs-serve pytest demo bench dist clean
+.PHONY: all sync test lint typecheck docs docs-serve browser pytest demo bench dist clean
 
 all: test
 
@@ -57,7 +57,28 @@ docs: sync
 docs-serve: sync
 	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs serve --dev-addr 127.0.0.1:8000
 
-pytest: sync
+# The browser the tests under tests/browser drive (Playwright for Python on Debian's
+# chromium: Playwright's own browser download needs the internet). Installed with apt-get
+# where it is missing and we are root (CI is); otherwise those tests skip saying why (under
+# CI=true they fail instead). The reason of a failed install is left in build/browser.log.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	mkdir -p build; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "browser: $(CHROMIUM) is missing and we are not root: tests/browser will skip" \
+	    "(install it with: sudo apt-get install chromium)" | tee build/browser.log; \
+	  exit 0; \
+	fi; \
+	echo "browser: $(CHROMIUM) is missing: apt-get install chromium (a few minutes, once)"; \
+	if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	    > build/browser.log 2>&1; then \
+	  echo "browser: installed $$($(CHROMIUM) --version 2>/dev/null)"; \
+	else \
+	  echo "browser: apt-get install chromium failed (see build/browser.log): tests/browser will skip"; \
+	fi
+
+pytest: sync browser
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test: lint typecheck docs pytest
