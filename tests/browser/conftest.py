@@ -5,13 +5,17 @@ Playwright's own browser download needs the internet, so the tests launch the sy
 it is missing and we are root). Where no browser can be had the tests skip saying exactly why;
 under ``CI=true`` they fail instead, so a CI machine never passes by skipping them.
 
-One browser for the session (launching costs about a second); each test gets a fresh context
-(its own cookies and storage). Playwright gives every launch a fresh temporary profile, which is
+One browser per test module (launching costs about a second); each test gets a fresh context
+(its own cookies and storage). Not one per session: while Playwright's sync API is alive it marks
+its event loop as running in the main thread, so every asyncio or anyio test that ran after a
+session-wide browser failed with "Cannot run the event loop while another loop is running".
+Closing it at the end of the module hands the thread back; ``browser`` checks that it did. Playwright gives every launch a fresh temporary profile, which is
 the fresh user-data-dir the flags below assume.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,11 +62,17 @@ def missing_browser_reason() -> str:
     return f"{reason}; run make browser (apt-get install chromium) first"
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless chromium for the whole session."""
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """The browser's path; skips (fails under CI=true) saying why where there is none."""
     if not CHROMIUM.is_file():
         no_browser(missing_browser_reason())
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
+    """One headless chromium for the module, gone (with Playwright's loop) when it ends."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError as exc:
@@ -70,14 +80,16 @@ def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         try:
             launched = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+                executable_path=str(chromium), headless=True, args=CHROMIUM_FLAGS
             )
         except Error as exc:
-            no_browser(f"{CHROMIUM} did not start: {exc.message.splitlines()[0]}")
+            no_browser(f"{chromium} did not start: {exc.message.splitlines()[0]}")
         try:
             yield launched
         finally:
             launched.close()
+    leaked = asyncio._get_running_loop()
+    assert leaked is None, f"Playwright left its event loop {leaked!r} running in the main thread"
 
 
 @pytest.fixture
