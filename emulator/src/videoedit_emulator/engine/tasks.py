@@ -58,6 +58,7 @@ from videoedit_emulator.engine.config import EmulatorConfig, Progression
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.models import ModelRegistry, default_registry
 from videoedit_emulator.engine.models.base import JobPlan, RenderPlan, ResolvedMedia, check_type
+from videoedit_emulator.engine.query_quota import QueryQuota
 from videoedit_emulator.engine.slots import Span, next_start
 from videoedit_emulator.engine.sources import (
     DownloadFailed,
@@ -256,6 +257,8 @@ class TaskEngine:
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
+        #: Task queries per account (``config.task_queries_per_second``; ``query_quota.py``).
+        self.query_quota = QueryQuota(self.config.task_queries_per_second, lambda: self.clock.now())
         #: Fault rules and the request journal (applied and written by ``web/middleware.py``).
         self.faults = FaultPlan()
         self.journal = Journal()
@@ -278,6 +281,7 @@ class TaskEngine:
             self._tasks.clear()
             self._submissions.clear()
             self._waiting.clear()
+            self.query_quota.clear()
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)
