@@ -359,9 +359,13 @@ class Client(_BaseClient):
         if isinstance(action, Blocking):
             return action.call()
         if isinstance(action, Transmit):
-            if action.turn is not None and self.pacer is not None:
-                self.pacer.wait(action.turn.kind, action.turn.model)
-            return self._http.send(action.request)
+            if action.turn is None or self.pacer is None:
+                return self._http.send(action.request)
+            ticket = self.pacer.wait(action.turn.kind, action.turn.model)
+            try:
+                return self._http.send(action.request)
+            finally:
+                ticket.done()  # the turn counts from the answer's arrival
         if isinstance(action, StreamTo):
             response = self._http.send(action.request, stream=True)
             written = 0
@@ -535,11 +539,15 @@ class AsyncClient(_BaseClient):
 
     async def _send(self, action: Transmit | StreamTo) -> Any:
         if isinstance(action, Transmit):
-            if action.turn is not None and self.pacer is not None:
-                # In the in-flight slot, right before sending: a turn taken while queued
-                # for a slot could be spent late, beside later turns, above the quota.
-                await self.pacer.acquire(action.turn.kind, action.turn.model)
-            return await self._http.send(action.request)
+            if action.turn is None or self.pacer is None:
+                return await self._http.send(action.request)
+            # In the in-flight slot, right before sending: a turn taken while queued for a
+            # slot would be spent late, beside later turns, above the quota.
+            ticket = await self.pacer.acquire(action.turn.kind, action.turn.model)
+            try:
+                return await self._http.send(action.request)
+            finally:
+                ticket.done()  # the turn counts from the answer's arrival
         if isinstance(action, StreamTo):
             response = await self._http.send(action.request, stream=True)
             written = 0

@@ -6,9 +6,11 @@ second, 2 tasks at once), paying a 429, a pause and a repeat for every request t
 
 **Rates** (creations, queries). Each quota of N turns a second is a bucket of N tokens: a
 turn takes one, and that token comes back one ``window`` after it was taken (a second plus
-a small ``margin``). That is the service's own rule, at most N in any second, bursts of N
-included; the margin absorbs the jitter between the instant a request leaves and the instant
-it arrives. A caller *reserves* its turn under one lock, learns the instant it comes and
+a small ``margin``), and turns are spread evenly over it. That keeps to the service's own
+rule, at most N in any second, at the service's end of the wire: a turn's token counts
+from the instant its answer came back (`Ticket.done`), which is never before the request
+arrived, so a request delayed on the way (a busy event loop, a slow connection) cannot
+land in the same second as N later ones. A caller *reserves* its turn under one lock, learns the instant it comes and
 sleeps until then: no polling loop, no busy waiting, and no later caller can be given an
 earlier instant (first come, first served). A creation of a model with its own quota takes
 one instant that suits both buckets, the account's and the model's. A reserved turn whose
@@ -37,7 +39,7 @@ import anyio
 
 from videoedit.provider import Quotas
 
-__all__ = ["DEFAULT_MARGIN", "Kind", "Pacer", "Turn"]
+__all__ = ["DEFAULT_MARGIN", "Kind", "Pacer", "Ticket", "Turn"]
 
 Kind = Literal["create", "query"]
 
@@ -53,25 +55,47 @@ class Turn:
     model: str | None = None
 
 
+class Ticket:
+    """A turn given: when it is used, moved later when its caller woke late or its answer
+    came late. Call `done` once the answer is in: until then the turn counts from the
+    instant it was given, and from then on from the answer's arrival, which is never
+    earlier than the request's arrival at the service, whatever the delays on the way."""
+
+    __slots__ = ("_lock", "at", "clock")
+
+    def __init__(self, at: float, clock: Callable[[], float], lock: threading.Lock) -> None:
+        self.at = at
+        self.clock = clock
+        self._lock = lock
+
+    def done(self) -> None:
+        with self._lock:
+            self.at = max(self.at, self.clock())
+
+
 class _Bucket:
-    """N tokens, each back one window after it was taken (at most N turns in any window)."""
+    """N tokens, each back one window after it was used (at most N turns in any window)."""
 
     def __init__(self, turns: int, window: float) -> None:
         self.turns = turns
         self.window = window
-        self._taken: deque[float] = deque(maxlen=turns)
+        self._taken: deque[Ticket] = deque(maxlen=turns)
+        #: Turns are spread evenly over the window, never in a burst: a burst of N sent at
+        #: once reaches the service spread out, and beside the next burst would be N too many.
+        self.spacing = window / turns
 
     def next_free(self, now: float) -> float:
         """The first instant from ``now`` at which a turn may be taken, after every turn given."""
         at = now
         if self._taken:
-            at = max(at, self._taken[-1])  # nobody overtakes an earlier reservation
+            at = max(at, self._taken[-1].at + self.spacing)  # nobody overtakes, evenly
         if len(self._taken) == self.turns:
-            at = max(at, self._taken[0] + self.window)
+            # one of the last N uses must leave the window before another turn enters it
+            at = max(at, min(stamp.at for stamp in self._taken) + self.window)
         return at
 
-    def take(self, at: float) -> None:
-        self._taken.append(at)  # the oldest of a full deque drops out: its token is back
+    def take(self, ticket: Ticket) -> None:
+        self._taken.append(ticket)  # the oldest of a full deque drops out: its token is back
 
 
 class Pacer:
@@ -123,30 +147,38 @@ class Pacer:
     def reserve(self, kind: Kind, model: str | None = None) -> float:
         """Reserve the next turn of ``kind`` (for ``model``); return the seconds until it.
 
-        The caller must then wait that long before it sends (`wait` and `acquire` do).
+        The caller must then wait that long before it sends (`wait` and `acquire` do, and
+        hand back a `Ticket` to mark the answer's arrival with).
         """
+        return self._reserve(kind, model)[0]
+
+    def _reserve(self, kind: Kind, model: str | None) -> tuple[float, Ticket]:
         with self._lock:
             scopes = (None,) if model is None else (None, model)
             buckets = [b for b in (self._bucket(kind, scope) for scope in scopes) if b is not None]
-            if not buckets:
-                return 0.0
             now = self.clock()
-            at = max(b.next_free(now) for b in buckets)
+            if not buckets:
+                return 0.0, Ticket(now, self.clock, self._lock)
+            ticket = Ticket(max(b.next_free(now) for b in buckets), self.clock, self._lock)
             for bucket in buckets:
-                bucket.take(at)
-        return at - now
+                bucket.take(ticket)
+        return ticket.at - now, ticket
 
-    def wait(self, kind: Kind, model: str | None = None) -> None:
+    def wait(self, kind: Kind, model: str | None = None) -> Ticket:
         """Block until a turn of ``kind`` is this caller's (for threads and sync clients)."""
-        delay = self.reserve(kind, model)
+        delay, ticket = self._reserve(kind, model)
         if delay > 0:
             self._sleep(delay)
+        ticket.done()  # woken late, the turn is used late: it counts from now
+        return ticket
 
-    async def acquire(self, kind: Kind, model: str | None = None) -> None:
+    async def acquire(self, kind: Kind, model: str | None = None) -> Ticket:
         """Await a turn of ``kind`` (for ``model``); the event loop goes on meanwhile."""
-        delay = self.reserve(kind, model)
+        delay, ticket = self._reserve(kind, model)
         if delay > 0:
             await anyio.sleep(delay)
+        ticket.done()
+        return ticket
 
     # -- slots ---------------------------------------------------------------------------------
     def _semaphore(self, scope: str | None) -> anyio.Semaphore | None:
