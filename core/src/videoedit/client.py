@@ -505,6 +505,8 @@ class AsyncClient(_BaseClient):
             timeout=timeout, verify=_ssl_context(verify), transport=transport, follow_redirects=True
         )
         self._slots = anyio.Semaphore(MAX_IN_FLIGHT)
+        #: Requests that wait for a quota's turn (a client with a pacer) queue apart.
+        self._paced_slots = anyio.Semaphore(MAX_IN_FLIGHT)
 
     async def _run(self, flow: Generator[Action, Any, T]) -> T:
         value: Any = None
@@ -534,20 +536,23 @@ class AsyncClient(_BaseClient):
         if isinstance(action, Blocking):
             # File I/O in a worker thread: a slow or full disk never stalls the event loop.
             return await anyio.to_thread.run_sync(action.call)
-        async with self._slots:
-            return await self._send(action)
+        if not (isinstance(action, Transmit) and action.turn and self.pacer is not None):
+            async with self._slots:
+                return await self._send(action)
+        # Paced requests wait for their turn in slots of their own, right before sending (a
+        # turn spent late, beside later ones, could land above the quota): a poll waiting
+        # for its turn never holds up a download or an upload.
+        turn = action.turn
+        async with self._paced_slots:
+            ticket = await self.pacer.acquire(turn.kind, turn.model)
+            try:
+                return await self._send(action)
+            finally:
+                ticket.done()
 
     async def _send(self, action: Transmit | StreamTo) -> Any:
         if isinstance(action, Transmit):
-            if action.turn is None or self.pacer is None:
-                return await self._http.send(action.request)
-            # In the in-flight slot, right before sending: a turn taken while queued for a
-            # slot would be spent late, beside later turns, above the quota.
-            ticket = await self.pacer.acquire(action.turn.kind, action.turn.model)
-            try:
-                return await self._http.send(action.request)
-            finally:
-                ticket.done()  # the turn counts from the answer's arrival
+            return await self._http.send(action.request)
         if isinstance(action, StreamTo):
             response = await self._http.send(action.request, stream=True)
             written = 0
