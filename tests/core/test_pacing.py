@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import anyio
@@ -49,7 +50,7 @@ def test_queries_come_at_most_twenty_in_any_second_margin_included() -> None:
     instants = turn_instants(pacer, clock, 100, "query")
     assert most_in_any_window(instants, 1.05) == 20
     # spread evenly, not in bursts: a burst reaches the service spread out, beside the next
-    gaps = {round(b - a, 6) for a, b in zip(instants, instants[1:])}
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(instants)}
     assert gaps == {0.0525}
 
 
