@@ -61,9 +61,12 @@ class Ticket:
     instant it was given, and from then on from the answer's arrival, which is never
     earlier than the request's arrival at the service, whatever the delays on the way."""
 
-    __slots__ = ("_lock", "at", "clock")
+    __slots__ = ("_lock", "at", "clock", "given")
 
     def __init__(self, at: float, clock: Callable[[], float], lock: threading.Lock) -> None:
+        #: The instant the turn was given for (the next turn is spaced from it).
+        self.given = at
+        #: The instant the turn counts from in the window (moved on by `done`).
         self.at = at
         self.clock = clock
         self._lock = lock
@@ -88,7 +91,9 @@ class _Bucket:
         """The first instant from ``now`` at which a turn may be taken, after every turn given."""
         at = now
         if self._taken:
-            at = max(at, self._taken[-1].at + self.spacing)  # nobody overtakes, evenly
+            # nobody overtakes, and turns are spaced from when they were given (spaced from
+            # answers, each turn would also wait out the round trip before it)
+            at = max(at, self._taken[-1].given + self.spacing)
         if len(self._taken) == self.turns:
             # one of the last N uses must leave the window before another turn enters it
             at = max(at, min(stamp.at for stamp in self._taken) + self.window)
