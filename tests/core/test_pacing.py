@@ -64,6 +64,17 @@ def test_a_turn_counts_from_its_answers_arrival_when_that_comes_late() -> None:
     assert pacer.reserve("query") == pytest.approx(1.0)  # one second after those answers
 
 
+def test_an_answer_that_comes_back_late_does_not_push_the_next_turn_back() -> None:
+    """Turns are spaced from when they were given: spaced from their answers, every turn
+    would also wait out a round trip, and a batch would fall short of its quota."""
+    clock = FakeClock()
+    pacer = Pacer(DASHSCOPE_LIKE, clock=clock, sleep=clock.sleep, margin=0.0)
+    first = pacer.wait("query")
+    clock.now += 0.03  # the answer's round trip
+    first.done()
+    assert clock.now + pacer.reserve("query") == pytest.approx(1000.05)
+
+
 def test_turns_given_earlier_are_never_overtaken() -> None:
     clock = FakeClock()
     pacer = Pacer(DASHSCOPE_LIKE, clock=clock)
