@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.web import control
+from videoedit_emulator.web import console, control
 from videoedit_emulator.web.adapters import apimart, dashscope, oss, vtrix
 from videoedit_emulator.web.discovery import discovered_adapters, provider_prefixes
 from videoedit_emulator.web.middleware import EmulatorMiddleware, http_error_handler
@@ -52,6 +52,7 @@ def create_app(engine: TaskEngine) -> Starlette:
         )
 
     routes: list[BaseRoute] = [Route("/", index, methods=["GET"])]
+    routes += console.routes()  # before the control plane's mount, which takes /_emulator/*
     routes += control.routes(engine)
     for adapter in ADAPTERS:
         routes += adapter(engine)

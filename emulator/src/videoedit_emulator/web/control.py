@@ -48,6 +48,7 @@ from videoedit_emulator.engine.config import Progression
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
+from videoedit_emulator.web.console.guard import cross_site_refusal
 from videoedit_emulator.web.faults import FaultError, FaultRule
 
 __all__ = [
@@ -154,6 +155,9 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        refusal = cross_site_refusal(request)  # a browser is a client too (console/guard.py)
+        if refusal is not None:
+            return _error(ApiError(ErrorKind.FORBIDDEN, refusal, field="origin", status=403))
         try:
             return JSONResponse(await handler(request))
         except ApiError as exc:

@@ -193,7 +193,8 @@ class JournalEntry:
     route (and so to the engine); ``app_status`` what that route answered, even when a
     fault then replaced or lost the answer; ``task_id`` the id a create call handed out
     (as the wire shows it: APIMart's carries its ``task_`` prefix); ``faults`` the ids and
-    kinds of the fault rules that struck it.
+    kinds of the fault rules that struck it; ``answer`` the JSON a create call answered
+    (redacted; other answers are not kept, polls being the commonest request there is).
     """
 
     seq: int
@@ -212,6 +213,8 @@ class JournalEntry:
     task_id: str | None = None
     faults: list[dict[str, str]] = field(default_factory=list)
     duration: float = 0.0
+    #: What a create call answered (its JSON, redacted): the task it made, as the caller saw it.
+    answer: Any = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,6 +234,7 @@ class JournalEntry:
             "task_id": self.task_id,
             "faults": list(self.faults),
             "duration": round(self.duration, 6),
+            "answer": self.answer,
         }
 
 

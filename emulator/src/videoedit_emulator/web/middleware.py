@@ -234,6 +234,16 @@ def _json_body(tap: _Tap, headers: Iterable[tuple[str, str]], secrets: frozenset
         return None
 
 
+def _json_answer(body: bytes | bytearray, secrets: frozenset[str]) -> Any:
+    """A create's answer for the journal: its JSON (redacted), or ``None``."""
+    if not body or len(body) > BODY_LIMIT:
+        return None
+    try:
+        return redact_json(json.loads(bytes(body)), secrets)
+    except (ValueError, RecursionError):
+        return None
+
+
 async def _drop_connection(receive: Receive) -> None:
     """Abort the client's connection with a TCP reset (see the module docstring)."""
     cycle = getattr(receive, "__self__", None)
@@ -301,7 +311,7 @@ class EmulatorMiddleware:
             engine.journal.record(entry)
 
         try:
-            await self._serve(scope, receive, send, tap, where, decision, entry, record)
+            await self._serve(scope, receive, send, tap, where, decision, entry, record, secrets)
         except Exception:
             if entry.reached_app and entry.status is None and entry.app_status is None:
                 entry.status = 500
@@ -319,6 +329,7 @@ class EmulatorMiddleware:
         decision: Decision,
         entry: JournalEntry,
         record: Callable[[], None],
+        secrets: frozenset[str],
     ) -> None:
         if decision.latency_before:
             await anyio.sleep(decision.latency_before)
@@ -345,6 +356,7 @@ class EmulatorMiddleware:
                 entry.status = entry.app_status = answer.status
                 if creates:
                     entry.task_id = created_task_id(where.provider, bytes(answer.body))
+                    entry.answer = _json_answer(answer.body, secrets)
                 record()
 
             answer = _Answer(send, keep=creates, before_last=passed)
@@ -357,6 +369,7 @@ class EmulatorMiddleware:
         entry.app_status = answer.status
         if creates:
             entry.task_id = created_task_id(where.provider, bytes(answer.body))
+            entry.answer = _json_answer(answer.body, secrets)
         if decision.latency_after:
             await anyio.sleep(decision.latency_after)
         if rule is None:
