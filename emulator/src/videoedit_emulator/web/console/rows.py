@@ -77,7 +77,7 @@ class Moment:
     offset: str
     what: str
     detail: str
-    kind: str  # "status" or "request"
+    kind: str  # "change" (of status) or "request"
     seq: int | None = None
 
 
@@ -91,16 +91,16 @@ def timeline(view: TaskView, entries: Iterable[JournalEntry]) -> list[Moment]:
     start = view.submitted_at or 0.0
     raw: list[tuple[float, str, str, str, int | None]] = []
     if view.submitted_at is not None:
-        raw.append((view.submitted_at, "PENDING", f"submitted as {view.model}", "status", None))
+        raw.append((view.submitted_at, "PENDING", f"submitted as {view.model}", "change", None))
     if view.scheduled_at is not None:
-        raw.append((view.scheduled_at, "RUNNING", "processing began", "status", None))
+        raw.append((view.scheduled_at, "RUNNING", "processing began", "change", None))
     if view.ended_at is not None:
         detail = {
             "SUCCEEDED": "the stand-in is ready",
             "FAILED": f"{view.error_code or ''} {view.error_message or ''}".strip(),
             "CANCELED": "canceled while PENDING",
         }.get(view.status.value, "")
-        raw.append((view.ended_at, view.status.value, detail, "status", None))
+        raw.append((view.ended_at, view.status.value, detail, "change", None))
     for entry in entries:
         if not concerns(entry, view.task_id):
             continue
@@ -111,7 +111,7 @@ def timeline(view: TaskView, entries: Iterable[JournalEntry]) -> list[Moment]:
     # Status changes sort before a request of the same instant: the create made the task.
     raw.sort(key=lambda m: (m[0], m[3] != "request", m[4] or 0))
     return [
-        Moment(at, f"+{at - start:.3f} s", what, detail, kind, seq)
+        Moment(at, f"{at - start:+.3f} s", what, detail, kind, seq)
         for at, what, detail, kind, seq in raw
     ]
 
