@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,6 +79,9 @@ class Moment:
     detail: str
     kind: str  # "change" (of status) or "request"
     seq: int | None = None
+    #: Alike requests in a row (a poll loop) are one moment: how many, and the last one's offset.
+    times: int = 1
+    until: str = ""
 
 
 def concerns(entry: JournalEntry, task_id: str) -> bool:
@@ -87,7 +90,9 @@ def concerns(entry: JournalEntry, task_id: str) -> bool:
 
 
 def timeline(view: TaskView, entries: Iterable[JournalEntry]) -> list[Moment]:
-    """The task's changes of status and the requests about it, in the order of the clock."""
+    """The task's changes of status and the requests about it, in the order of the clock;
+    alike requests in a row (a client polling) are one moment, counted, so that a task
+    polled 5,000 times still has a timeline one can read (and render fast)."""
     start = view.submitted_at or 0.0
     raw: list[tuple[float, str, str, str, int | None]] = []
     if view.submitted_at is not None:
@@ -110,10 +115,22 @@ def timeline(view: TaskView, entries: Iterable[JournalEntry]) -> list[Moment]:
         raw.append((entry.at, f"{entry.method} {entry.route}", detail, "request", entry.seq))
     # Status changes sort before a request of the same instant: the create made the task.
     raw.sort(key=lambda m: (m[0], m[3] != "request", m[4] or 0))
-    return [
-        Moment(at, f"{at - start:+.3f} s", what, detail, kind, seq)
-        for at, what, detail, kind, seq in raw
-    ]
+    moments: list[Moment] = []
+    for at, what, detail, kind, seq in raw:
+        last = moments[-1] if moments else None
+        if (
+            last is not None
+            and kind == last.kind == "request"
+            and (what, detail)
+            == (
+                last.what,
+                last.detail,
+            )
+        ):
+            moments[-1] = replace(last, times=last.times + 1, until=f"{at - start:+.3f} s")
+            continue
+        moments.append(Moment(at, f"{at - start:+.3f} s", what, detail, kind, seq))
+    return moments
 
 
 @dataclass(frozen=True)

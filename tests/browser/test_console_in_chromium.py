@@ -40,6 +40,12 @@ def photograph(page: Page, name: str) -> None:
         shutil.copyfile(shot, DOCS_IMAGES / shot.name)
 
 
+@pytest.fixture
+def singapore(emulator_client: Callable[..., videoedit.Client]) -> videoedit.Client:
+    """A client of the test's emulator, DashScope Singapore (temporary uploads: oss://)."""
+    return emulator_client("dashscope-singapore")
+
+
 def edit(clip: Path, prompt: str = "claymation style") -> videoedit.VideoEdit:
     return videoedit.VideoEdit(video=str(clip), prompt=prompt, resolution="720P", ratio="16:9")
 
@@ -95,11 +101,10 @@ def edit_url(
 def test_a_task_page_plays_its_input_and_its_stand_in(
     page: Page,
     emulator: EmulatorServer,
-    emulator_client: Callable[..., videoedit.Client],
+    singapore: videoedit.Client,
     emulator_sample_clip: Path,
 ) -> None:
-    client = emulator_client("dashscope-singapore")
-    done = client.wait(client.submit(edit(emulator_sample_clip)))
+    done = singapore.wait(singapore.submit(edit(emulator_sample_clip)))
     page.goto(console(emulator, f"/tasks/{done.task_id}"))
 
     assert page.text_content("#task-status") == "SUCCEEDED"
@@ -128,12 +133,11 @@ def test_a_task_page_plays_its_input_and_its_stand_in(
 def test_a_prompt_with_a_script_shows_as_text_and_runs_nothing(
     page: Page,
     emulator: EmulatorServer,
-    emulator_client: Callable[..., videoedit.Client],
+    singapore: videoedit.Client,
     emulator_sample_clip: Path,
 ) -> None:
     hostile = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
-    client = emulator_client("dashscope-singapore")
-    task = client.submit(edit(emulator_sample_clip, hostile))
+    task = singapore.submit(edit(emulator_sample_clip, hostile))
     page.goto(console(emulator, f"/tasks/{task.task_id}"))
 
     assert page.text_content("#prompt") == hostile
@@ -146,11 +150,10 @@ def test_a_prompt_with_a_script_shows_as_text_and_runs_nothing(
 def test_a_fault_armed_from_the_page_fails_the_next_client_request(
     page: Page,
     emulator: EmulatorServer,
-    emulator_client: Callable[..., videoedit.Client],
+    singapore: videoedit.Client,
     emulator_sample_clip: Path,
 ) -> None:
-    client = emulator_client("dashscope-singapore")
-    client.submit(edit(emulator_sample_clip))
+    singapore.submit(edit(emulator_sample_clip))
     page.goto(console(emulator, "/controls"))
     page.fill("#fault-spec", "create:status=503,times=1")
     with page.expect_navigation():
@@ -158,7 +161,7 @@ def test_a_fault_armed_from_the_page_fails_the_next_client_request(
 
     assert "create:status=503,times=1" in (page.text_content("#fault-rules") or "")
     with pytest.raises(videoedit.ServiceError) as failed:
-        client.submit(edit(emulator_sample_clip))
+        singapore.submit(edit(emulator_sample_clip))
     assert failed.value.status_code == 503
     assert "emulator fault" in str(failed.value)
     page.reload()
@@ -177,11 +180,10 @@ def test_a_fault_armed_from_the_page_fails_the_next_client_request(
 def test_reset_from_the_page_forgets_every_task(
     page: Page,
     emulator: EmulatorServer,
-    emulator_client: Callable[..., videoedit.Client],
+    singapore: videoedit.Client,
     emulator_sample_clip: Path,
 ) -> None:
-    client = emulator_client("dashscope-singapore")
-    client.submit(edit(emulator_sample_clip))
+    singapore.submit(edit(emulator_sample_clip))
     page.goto(console(emulator, "/controls"))
     page.on("dialog", lambda dialog: dialog.accept())
     with page.expect_navigation():

@@ -1,5 +1,5 @@
 """The console's pages over HTTP: who may see them, what they show, and how they escape it.
-(What a browser does with them is tests/browser/test_console.py.)"""
+(What a browser does with them is tests/browser/test_console_in_chromium.py.)"""
 
 from __future__ import annotations
 
