@@ -130,6 +130,23 @@ def test_a_task_page_plays_its_input_and_its_stand_in(
     photograph(page, "task")
 
 
+def test_a_task_page_follows_its_task_until_the_stand_in_is_there(
+    page: Page,
+    emulator: EmulatorServer,
+    singapore: videoedit.Client,
+    emulator_sample_clip: Path,
+) -> None:
+    emulator.engine.set_default_progression("polls=2")
+    task = singapore.submit(edit(emulator_sample_clip))
+    page.goto(console(emulator, f"/tasks/{task.task_id}"))
+    assert page.text_content("#task-status") == "PENDING"
+    assert page.locator("#stand-in").count() == 0
+
+    singapore.wait(task)
+    page.wait_for_selector("#stand-in", timeout=WAIT_MS)  # the page reloaded once it ended
+    assert page.text_content("#task-status") == "SUCCEEDED"
+
+
 def test_a_prompt_with_a_script_shows_as_text_and_runs_nothing(
     page: Page,
     emulator: EmulatorServer,
