@@ -194,6 +194,30 @@ def test_a_fault_armed_from_the_page_fails_the_next_client_request(
     photograph(page, "journal")
 
 
+def test_a_bad_rule_is_refused_beside_its_button_naming_the_field(
+    page: Page, emulator: EmulatorServer
+) -> None:
+    page.goto(console(emulator, "/controls"))
+    page.fill("#fault-spec", "create:status=99")
+    page.click("#arm button[type=submit]")
+
+    output = page.wait_for_selector("#arm output.error", timeout=WAIT_MS)
+    assert output is not None
+    assert output.inner_text() == "400: status must be an integer in [400, 599]"
+    assert emulator.faults.rules() == []
+
+
+def test_the_clock_advances_from_the_page(page: Page, emulator: EmulatorServer) -> None:
+    page.goto(console(emulator, "/controls"))
+    page.fill("input[name=seconds]", "3600")
+    before = emulator.engine.clock.now()
+    with page.expect_navigation():
+        page.click("form[action='/_emulator/clock/advance'] button")
+
+    assert "ManualClock" in repr(emulator.engine.clock)
+    assert emulator.engine.clock.now() - before >= 3600
+
+
 def test_reset_from_the_page_forgets_every_task(
     page: Page,
     emulator: EmulatorServer,

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from videoedit.task import TaskStatus
 from videoedit_emulator.web.console.guard import cross_site_refusal, loopback_refusal
@@ -296,7 +297,7 @@ class _GuardedStatic:
     def __init__(self, app: StaticFiles) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         refusal = loopback_refusal(request)
         if refusal is not None:

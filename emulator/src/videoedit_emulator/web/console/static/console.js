@@ -59,7 +59,7 @@ function control(form) {
         return;
       }
       const error = data.error || {};
-      output.textContent = `${answer.status}: ${error.field ? error.field + " " : ""}${error.message || ""}`;
+      output.textContent = `${answer.status}: ${error.message || ""}`; // the message names the field
       output.className = "error";
     } catch (error) {
       output.textContent = String(error);
