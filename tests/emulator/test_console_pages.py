@@ -144,6 +144,10 @@ def test_a_bad_filter_is_answered_400_naming_it(
         "status must be one of PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN"
         in answer.text
     )
+    for page in ("0", "²", "9" * 5000):
+        answer = http.get(f"{emulator.url}{UI}/?page={page}")
+        assert answer.status_code == 400, page
+        assert "page must be an integer from 1 to 1000000" in answer.text
     answer = http.get(f"{emulator.url}{UI}/journal?colour=red")
     assert answer.status_code == 400
     assert "colour is not a filter" in answer.text

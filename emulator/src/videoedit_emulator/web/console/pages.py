@@ -102,7 +102,7 @@ def _count(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= high:
         raise _BadQuery(name, f"must be an integer from 1 to {high}, got {raw[:20]!r}")
     return int(raw)
 
