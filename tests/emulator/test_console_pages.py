@@ -167,3 +167,16 @@ def test_the_console_itself_is_not_journaled(
     http.get(f"{emulator.url}{UI}/tasks/{task_id}")
     assert http.get(f"{emulator.url}{UI}/tasks/{task_id}/result.mp4").status_code == 200
     assert [e.route for e in emulator.journal.entries()] == ["create"]
+
+
+def test_the_journal_shows_every_request_about_a_task_or_one_entry(
+    emulator: EmulatorServer, wire: DashScopeWire, http: httpx.Client
+) -> None:
+    task_id, other = wire.submit(), wire.submit()
+    wire.output(task_id)
+    wire.output(other)
+    about = http.get(f"{emulator.url}{UI}/journal?concerning={task_id}").text
+    assert "2 requests;" in about  # its create and its poll, not the other task's
+    one = http.get(f"{emulator.url}{UI}/journal?seq=3").text
+    assert "1 request;" in one
+    assert '<tr id="entry-3"' in one

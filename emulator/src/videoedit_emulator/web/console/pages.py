@@ -26,6 +26,7 @@ from videoedit.task import TaskStatus
 from videoedit_emulator.web.console.guard import cross_site_refusal, loopback_refusal
 from videoedit_emulator.web.console.rows import (
     clock_time,
+    concerns,
     media_links,
     pretty_json,
     task_row,
@@ -42,7 +43,10 @@ _HERE = Path(__file__).parent
 #: thousands of tasks, whatever the machine.
 PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 500
+#: The control plane's journal filters, and two of the console's own: ``concerning`` (every
+#: request about a task: its create, polls, cancel, downloads) and ``seq`` (one entry).
 _JOURNAL_FILTERS = ("provider", "route", "method", "reached", "faulted", "task_id")
+_CONSOLE_FILTERS = ("concerning", "seq")
 #: The style sheet, inlined in every page: a first visit then paints after one request,
 #: not two (the script is deferred and does not hold the paint back).
 _CSS = (_HERE / "static" / "console.css").read_text(encoding="utf-8")
@@ -232,8 +236,9 @@ async def journal_page(request: Request) -> Response:
     journal = journal_of(request)
     try:
         for name in request.query_params:
-            if name not in (*_JOURNAL_FILTERS, "page"):
-                raise _BadQuery(name[:40], f"is not a filter ({', '.join(_JOURNAL_FILTERS)})")
+            if name not in (*_JOURNAL_FILTERS, *_CONSOLE_FILTERS, "page"):
+                known = ", ".join((*_JOURNAL_FILTERS, *_CONSOLE_FILTERS))
+                raise _BadQuery(name[:40], f"is not a filter ({known})")
         query = request.query_params
         entries = journal.entries(
             provider=query.get("provider") or None,
@@ -246,6 +251,12 @@ async def journal_page(request: Request) -> Response:
         number = _count(request, "page", 1, 10**6)
     except _BadQuery as exc:
         return _page(request, "error.html", 400, message=f"{exc.name} {exc.rule}")
+    concerning = query.get("concerning") or None
+    if concerning is not None:
+        entries = [e for e in entries if concerns(e, concerning)]
+    if query.get("seq"):
+        seq = _count(request, "seq", 1, 10**9)
+        entries = [e for e in entries if e.seq == seq]
     entries.reverse()  # newest first
     first = (number - 1) * PAGE_SIZE
     return _page(
@@ -256,7 +267,7 @@ async def journal_page(request: Request) -> Response:
         dropped=journal.dropped,
         page=number,
         pages=max(1, math.ceil(len(entries) / PAGE_SIZE)),
-        filters={name: query.get(name, "") for name in _JOURNAL_FILTERS},
+        filters={name: query.get(name, "") for name in (*_JOURNAL_FILTERS, *_CONSOLE_FILTERS)},
         query={k: v for k, v in query.items() if k != "page" and v},
         providers=_providers(),
     )

@@ -23,6 +23,7 @@ __all__ = [
     "Moment",
     "TaskRow",
     "clock_time",
+    "concerns",
     "media_links",
     "pretty_json",
     "task_row",
