@@ -47,6 +47,10 @@ class AdapterSet:
             for provider, prefix in adapter.providers.items()
         }
 
+    def adapter_of(self, provider: str) -> Adapter | None:
+        """The adapter serving ``provider`` (an id), if any."""
+        return next((a for a in self.adapters if provider in a.providers), None)
+
     def classify(self, method: str, path: str) -> tuple[Adapter | None, RouteInfo]:
         """The adapter serving ``path`` and its name for the request; no adapter: the index
         (``/``) or ``other``, with no provider."""
