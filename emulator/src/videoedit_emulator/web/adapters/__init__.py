@@ -1,10 +1,11 @@
 """Wire-format adapters: each turns one provider's HTTP dialect into engine calls.
 
-An adapter module exposes ``routes(engine) -> list[starlette.routing.BaseRoute]`` (its
-routes under its own path prefix) and renders `ApiError`
-in its provider's error format. Adapters translate JSON, status words, times and progress
-figures; every decision about a task belongs to the engine. The list of adapters an app
-mounts is `videoedit_emulator.web.app.ADAPTERS`.
+Each module (``dashscope``, ``vtrix``, ``apimart``, ``oss``) writes the routes of one wire
+format and renders `ApiError` in its provider's error format, and ends in its adapter object
+(``ADAPTER``, an [`Adapter`][videoedit_emulator.web.adapter.Adapter]) which the emulator's
+``pyproject.toml`` publishes under the ``videoedit_emulator.adapters`` entry-point group.
+Adapters translate JSON, status words, times and progress figures; every decision about a
+task belongs to the engine.
 
 This module holds the small HTTP helpers every adapter needs. Text that is not valid
 Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by `read_json`,
