@@ -31,7 +31,6 @@ are all journaled and faulted as route ``other``, with a plain JSON error body.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -42,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
-from videoedit_emulator.web.adapters import JSONResponse, bearer_token
+from videoedit_emulator.web.adapters import Endpoint, JSONResponse, bearer_token, guarded
 from videoedit_emulator.web.faults import FaultRule, RouteInfo, fault_error
 
 if TYPE_CHECKING:
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Adapter", "Handler", "ModuleAdapter", "Operation"]
 
-_log = logging.getLogger("videoedit_emulator")
 _PARAM = re.compile(r"\{([A-Za-z_]\w*)(:path)?\}")
 
 #: A route's handler behind `Adapter.guard`: the request and the request id drawn for it.
@@ -225,37 +223,33 @@ class Adapter:
 
     def guard(self, engine: TaskEngine, handler: Handler, *, realm: str | None) -> Endpoint:
         """``handler`` behind the key check of ``realm`` (``None``: no key needed) and this
-        adapter's error rendering: every `ApiError` in its error body, never a bare 500."""
+        adapter's error rendering: every `ApiError` in its error body, never a bare 500.
+        The request id drawn for the request goes to the handler and to any error body."""
+        config = engine.config
+
+        def accepts(key: str) -> bool:
+            return realm is None or config.accepts_key(key, realm)
 
         async def endpoint(request: Request) -> Response:
             request_id = self.request_id(engine)
-            try:
-                if realm is not None:
-                    key = self.api_key(request)
-                    if not key or not engine.config.accepts_key(key, realm):
-                        raise ApiError(ErrorKind.UNAUTHORIZED, self.key_message, code=self.key_code)
+
+            async def handle(request: Request) -> Response:
                 return await handler(request, request_id)
-            except ApiError as exc:
-                return self.error_response(exc, request_id)
-            except Exception:  # clients read the error body: never a bare 500 page
-                _log.exception(
-                    "emulator %s: unexpected error on %s %s",
-                    self.name,
-                    request.method,
-                    request.url.path,
-                )
-                error = ApiError(
-                    ErrorKind.INTERNAL, "Internal server error, please try again later"
-                )
-                return self.error_response(error, request_id)
+
+            inner = guarded(
+                handle,
+                accepts_key=None if realm is None else accepts,
+                key_message=self.key_message,
+                key_code=self.key_code,
+                key_of=self.api_key,
+                error_response=lambda error: self.error_response(error, request_id),
+            )
+            return await inner(request)
 
         return endpoint
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: {', '.join(self.providers)}>"
-
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _retry_after(error: ApiError) -> dict[str, str]:

@@ -19,7 +19,7 @@ Routes (JSON in, JSON out; errors are ``{"error": {"kind", "message", "field"}}`
 ``DELETE /_emulator/journal``                forget them
 ==========================================  ==============================================
 
-Fault rules and the journal are described in ``faults.py`` and ``journal.py``; ``reset``
+Fault rules and the journal are described in ``faults/`` and ``journal.py``; ``reset``
 clears both. The journal filters are ``provider``, ``route``, ``method``, ``reached``
 (``true``/``false``: got past the faults to the route), ``faulted`` and ``task_id``.
 

@@ -183,16 +183,19 @@ def guarded(
     accepts_key: Callable[[str], bool] | None,
     key_message: str,
     error_response: Callable[[ApiError], Response],
+    key_of: Callable[[Request], str] = bearer_token,
+    key_code: str | None = None,
 ) -> Endpoint:
-    """Wrap a gateway's handler: refuse a missing or foreign key (unless ``accepts_key`` is
-    ``None``) and turn every failure into that gateway's own error body, never a bare 500."""
+    """Wrap a gateway's handler: refuse a missing or foreign key (read by ``key_of``; not
+    checked if ``accepts_key`` is ``None``) and turn every failure into that gateway's own
+    error body, never a bare 500."""
 
     async def wrapped(request: Request) -> Response:
         try:
             if accepts_key is not None:
-                key = bearer_token(request)
+                key = key_of(request)
                 if not key or not accepts_key(key):
-                    raise ApiError(ErrorKind.UNAUTHORIZED, key_message)
+                    raise ApiError(ErrorKind.UNAUTHORIZED, key_message, code=key_code)
             return await handler(request)
         except ApiError as exc:
             return error_response(exc)
