@@ -113,11 +113,11 @@ class EmulatorConfig:
 
     ``keys`` maps an API key to the realm it is bound to: each adapter declares its realms
     (``dashscope-beijing``, ``dashscope-singapore``, ``vtrix``, ``apimart``, a plugin's
-    own), and the web app refuses a key bound to a realm no adapter serves. The DashScope
-    regions are separate realms, as in the real service (a Beijing key is refused in
-    Singapore). With no keys, any non-empty key is accepted everywhere. A realm accepts the keys bound to it; a key bound to another realm
-    is refused (401, like a Beijing key in Singapore); an unbound key is accepted only by a
-    realm that has no keys bound.
+    own), and the web app refuses a key bound to a realm no adapter serves. With no keys,
+    any non-empty key is accepted everywhere. A realm accepts the keys bound to it; a key
+    bound to another realm is refused (401, like a Beijing key in Singapore: the DashScope
+    regions are separate realms, as in the real service); an unbound key is accepted only
+    by a realm that has no keys bound.
     """
 
     seed: int = 0
