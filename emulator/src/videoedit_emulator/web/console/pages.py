@@ -32,7 +32,13 @@ from videoedit_emulator.web.console.rows import (
     task_row,
     timeline,
 )
-from videoedit_emulator.web.console.wiring import engine_of, faults_of, journal_of
+from videoedit_emulator.web.console.wiring import (
+    engine_of,
+    faults_of,
+    journal_of,
+    journal_sources_of,
+    providers_of,
+)
 
 __all__ = ["PREFIX", "routes"]
 
@@ -153,14 +159,8 @@ def _task_table(request: Request) -> dict[str, Any]:
         "provider": provider or "",
         "query": query,
         "statuses": [s.value for s in TaskStatus if s is not TaskStatus.UNKNOWN],
-        "providers": sorted({*_providers(), *([provider] if provider else [])}),
+        "providers": sorted({*providers_of(request), *([provider] if provider else [])}),
     }
-
-
-def _providers() -> list[str]:
-    from videoedit_emulator.web.discovery import provider_prefixes
-
-    return list(provider_prefixes())
 
 
 async def tasks_page(request: Request) -> Response:
@@ -269,7 +269,7 @@ async def journal_page(request: Request) -> Response:
         pages=max(1, math.ceil(len(entries) / PAGE_SIZE)),
         filters={name: query.get(name, "") for name in (*_JOURNAL_FILTERS, *_CONSOLE_FILTERS)},
         query={k: v for k, v in query.items() if k != "page" and v},
-        providers=_providers(),
+        sources=journal_sources_of(request),
     )
 
 
