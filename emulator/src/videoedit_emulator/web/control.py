@@ -23,6 +23,10 @@ Fault rules and the journal are described in ``faults/`` and ``journal.py``; ``r
 clears both. The journal filters are ``provider``, ``route``, ``method``, ``reached``
 (``true``/``false``: got past the faults to the route), ``faulted`` and ``task_id``.
 
+A call that changes something (any method but GET, HEAD, OPTIONS) that a browser sent from
+another site's page is refused with 403, field ``origin`` (``console/guard.py``): the console
+sends these calls from the browser, and any other page could too, as a plain form.
+
 Per-request directives (any provider route that creates a task honours them):
 
 - ``X-Emulator-Progression: polls=3`` (or ``immediate``, ``seconds=2.5``) for that task;
