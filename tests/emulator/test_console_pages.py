@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import httpx
-from emulator_wire import DashScopeWire, wan27_body
+from emulator_wire import REMOTE_VIDEO, DashScopeWire, wan27_body
 from starlette.requests import Request
 
+from videoedit import VideoEdit
 from videoedit_emulator.server import EmulatorServer
 from videoedit_emulator.web.console.guard import loopback_refusal
 
@@ -180,3 +181,17 @@ def test_the_journal_shows_every_request_about_a_task_or_one_entry(
     one = http.get(f"{emulator.url}{UI}/journal?seq=3").text
     assert "1 request;" in one
     assert '<tr id="entry-3"' in one
+
+
+def test_a_gateway_tasks_page_finds_its_create_whose_wire_id_wraps_the_engines(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    client = emulator.client("apimart")
+    try:
+        task = client.submit(VideoEdit(video=REMOTE_VIDEO, prompt="film grain", resolution="720P"))
+    finally:
+        client.close()
+    engine_id = task.task_id.removeprefix("task_")
+    page = http.get(f"{emulator.url}{UI}/tasks/{engine_id}").text
+    assert "POST /apimart/v1/videos/generations" in page
+    assert f"&#34;task_id&#34;: &#34;{task.task_id}&#34;" in page  # APIMart's answer, as sent

@@ -184,7 +184,7 @@ def _task_context(request: Request) -> dict[str, Any] | None:
     if view.status is TaskStatus.UNKNOWN:
         return None
     entries = journal_of(request).entries()
-    create = next((e for e in entries if e.task_id == task_id and e.route == "create"), None)
+    create = next((e for e in entries if e.route == "create" and concerns(e, task_id)), None)
     root = str(request.url.replace(path="", query="")).rstrip("/")
     return {
         "view": view,
@@ -194,6 +194,7 @@ def _task_context(request: Request) -> dict[str, Any] | None:
         "inputs": media_links(create.body, f"{PREFIX}/uploads/") if create else [],
         "result_src": f"{PREFIX}/tasks/{task_id}/result.mp4" if view.result else None,
         "result_link": engine.result_url(view, root),
+        "engine_view": f"/_emulator/tasks/{task_id}",
         "live": view.status.value in ("PENDING", "RUNNING"),
     }
 

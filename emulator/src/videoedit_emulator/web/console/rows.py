@@ -86,8 +86,11 @@ class Moment:
 
 
 def concerns(entry: JournalEntry, task_id: str) -> bool:
-    """Whether a journal entry is about this task: its create, its polls, its downloads."""
-    return entry.task_id == task_id or task_id in entry.path
+    """Whether a journal entry is about this task: its create, its polls, its downloads.
+
+    A create is known by the id it handed out as its wire shows it, which may wrap the
+    engine's (APIMart's ``task_<id>``); the other calls name the task in their path."""
+    return task_id in (entry.task_id or "") or task_id in entry.path
 
 
 def timeline(view: TaskView, entries: Iterable[JournalEntry]) -> list[Moment]:
