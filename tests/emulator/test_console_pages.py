@@ -195,3 +195,6 @@ def test_a_gateway_tasks_page_finds_its_create_whose_wire_id_wraps_the_engines(
     page = http.get(f"{emulator.url}{UI}/tasks/{engine_id}").text
     assert "POST /apimart/v1/videos/generations" in page
     assert f"&#34;task_id&#34;: &#34;{task.task_id}&#34;" in page  # APIMart's answer, as sent
+    by_wire_id = http.get(f"{emulator.url}{UI}/tasks/{task.task_id}")  # the journal's link
+    assert by_wire_id.status_code == 200
+    assert f'Task <span class="mono">{engine_id}</span>' in by_wire_id.text

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from videoedit.task import TaskStatus
+from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.web.console.guard import cross_site_refusal, loopback_refusal
 from videoedit_emulator.web.console.rows import (
     clock_time,
@@ -179,10 +180,10 @@ async def task_rows(request: Request) -> Response:
 
 def _task_context(request: Request) -> dict[str, Any] | None:
     engine = engine_of(request)
-    task_id = request.path_params["task_id"]
-    view = engine.get(task_id, poll=False)
-    if view.status is TaskStatus.UNKNOWN:
+    view = _find_task(engine, request.path_params["task_id"])
+    if view is None:
         return None
+    task_id = view.task_id
     entries = journal_of(request).entries()
     create = next((e for e in entries if e.route == "create" and concerns(e, task_id)), None)
     root = str(request.url.replace(path="", query="")).rstrip("/")
@@ -197,6 +198,15 @@ def _task_context(request: Request) -> dict[str, Any] | None:
         "engine_view": f"/_emulator/tasks/{task_id}",
         "live": view.status.value in ("PENDING", "RUNNING"),
     }
+
+
+def _find_task(engine: TaskEngine, wanted: str) -> TaskView | None:
+    """The live task of this id, or of the id its wire shows (APIMart's ``task_<id>``: the
+    journal's links carry what the wire said)."""
+    view = engine.get(wanted, poll=False)
+    if view.status is not TaskStatus.UNKNOWN:
+        return view
+    return next((v for v in engine.all_tasks() if v.task_id in wanted), None)
 
 
 async def task_page(request: Request) -> Response:
