@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from videoedit.batch import Batch, Pacer, estimate_rows
+from videoedit.batch import Batch, Pacer
 from videoedit.batch_report import report_from_ledger
 from videoedit.cli.commands import (
     Context,
@@ -26,15 +26,21 @@ from videoedit.cli.commands import (
     provider_name,
     provider_options,
 )
+from videoedit.cli.estimate_commands import (
+    estimate_document,
+    estimate_report_lines,
+    manifest_items,
+)
 from videoedit.cli.exits import ExitCode
 from videoedit.cli.extension import Embedded, Endpoint
-from videoedit.cli.output import batch_report_lines, estimate_lines, table
+from videoedit.cli.output import batch_report_lines, table
 from videoedit.cli.progress import BatchProgressView
 from videoedit.client import DEFAULT_WAIT_TIMEOUT, AsyncClient
 from videoedit.errors import InvalidRequestError
 from videoedit.ledger import Ledger
 from videoedit.manifest import Manifest, read_manifest
 from videoedit.plugins import ProviderInfo
+from videoedit.prices import load_prices
 from videoedit.provider import Provider
 
 __all__ = ["default_ledger", "run_batch_step"]
@@ -83,6 +89,18 @@ def _pacer(provider: Provider) -> Pacer | None:
     return pacer
 
 
+def _dry_run(args: argparse.Namespace, ctx: Context, info: ProviderInfo, manifest: Manifest) -> int:
+    """Each row's billable seconds (and money, given --prices); nothing sent, no ledger."""
+    prices = load_prices(args.prices) if args.prices is not None else None
+    items = manifest_items(manifest, info.id, prices)
+    document = {
+        "manifest": str(manifest.path),
+        **estimate_document(items, info.id, [str(e) for e in manifest.errors], prices),
+    }
+    ctx.console.result(document, estimate_report_lines(items, money=prices is not None))
+    return 0 if not manifest.errors else ExitCode.BATCH_INCOMPLETE
+
+
 def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
     console = ctx.console
     info = lookup_provider(provider_name(args))
@@ -91,25 +109,7 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         embedded.check(args)
     manifest = _read(args, ctx, info)
     if args.dry_run:
-        found = estimate_rows(manifest, info.id)
-        plan: dict[str, Any] = {
-            "manifest": str(manifest.path),
-            "provider": info.id,
-            "rows": [
-                {
-                    "id": row.id,
-                    "line": row.line,
-                    "output": str(row.output),
-                    "estimate_seconds": e.seconds if e else None,
-                    "estimate_exact": e.exact if e else None,
-                    "note": e.note if e else None,
-                }
-                for row, e in found
-            ],
-            "bad_rows": [str(e) for e in manifest.errors],
-        }
-        console.result(plan, estimate_lines([(r.id, r.line, e) for r, e in found]))
-        return 0 if not manifest.errors else ExitCode.BATCH_INCOMPLETE
+        return _dry_run(args, ctx, info, manifest)
     ledger_path: Path = args.ledger or default_ledger(args.manifest)
     with contextlib.ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path))

@@ -23,7 +23,6 @@ from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, Usage
 
 if TYPE_CHECKING:
-    from videoedit.batch import RowEstimate
     from videoedit.batch_report import BatchReport
 
 __all__ = [
@@ -283,27 +282,4 @@ def batch_report_lines(report: BatchReport) -> list[str]:
     )
     if report.bad_rows:
         lines.append(f"bad rows  {len(report.bad_rows)} (not run; see the errors above)")
-    return lines
-
-
-def estimate_lines(estimates: Sequence[tuple[str, int, RowEstimate | None]]) -> list[str]:
-    """``--dry-run``: each row's billable seconds, and whether that is exact."""
-    rows = []
-    total = 0.0
-    for row_id, line, found in estimates:
-        if found is None:
-            rows.append([row_id, str(line), "-", "no estimate for this request type"])
-            continue
-        total += found.seconds
-        note = "exact" if found.exact else "at most"
-        rows.append(
-            [
-                row_id,
-                str(line),
-                f"{found.seconds:g} s",
-                note + (f": {found.note}" if found.note else ""),
-            ]
-        )
-    lines = table(rows, ["ROW", "LINE", "BILLABLE", "NOTE"]) if rows else ["no rows"]
-    lines.append(f"total     {total:g} s billable over {len(estimates)} row(s); nothing was sent")
     return lines
