@@ -184,3 +184,36 @@ def test_max_billed_seconds_holds_the_first_row_that_would_pass_the_cap(
     assert "past max_billed_seconds (11 s)" in held["error"]
     assert emulator.journal.count(route="create", reached_app=True) == 2
     assert document["totals"]["billed_seconds"] == 11.0
+
+
+def test_the_batch_report_sets_what_was_billed_against_the_estimate(
+    cli: Callable[..., Run],
+    on: Callable[[str], list[str]],
+    emulator: EmulatorServer,
+    clip: Path,
+    tmp_path: Path,
+) -> None:
+    emulator.engine.set_default_progression("immediate")
+    manifest = write_manifest(
+        tmp_path,
+        [
+            {"id": "kept", "video": str(clip), "resolution": "720P"},
+            # not fetched: estimated at most 10 s in + 2 s out; the stand-in bills 2 + 2
+            {"id": "far", "video": "https://media.example.com/in.mp4", "duration": 2},
+        ],
+    )
+
+    run = cli("batch", "run", str(manifest), "--json", *on("dashscope-singapore"))
+    text = cli("batch", "status", str(manifest))
+
+    assert run.code == 0, run.stderr
+    rows = {row["id"]: row for row in run.json()["rows"]}
+    assert (rows["kept"]["billed_seconds"], rows["kept"]["estimate_seconds"]) == (6.5, 6.5)
+    assert rows["kept"]["billed_minus_estimate"] == 0.0
+    assert (rows["far"]["billed_seconds"], rows["far"]["estimate_exact"]) == (4.0, False)
+    assert rows["far"]["billed_minus_estimate"] == -8.0
+    totals = run.json()["totals"]
+    assert (totals["billed_seconds"], totals["estimate_of_billed_seconds"]) == (10.5, 18.5)
+    assert totals["billed_minus_estimate"] == -8.0
+    assert "billed 10.5 s (estimated 18.5 s)" in text.stdout
+    assert "12 s (at most)" in text.stdout
