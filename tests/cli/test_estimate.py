@@ -217,3 +217,29 @@ def test_the_batch_report_sets_what_was_billed_against_the_estimate(
     assert totals["billed_minus_estimate"] == -8.0
     assert "billed 10.5 s (estimated 18.5 s)" in text.stdout
     assert "12 s (at most)" in text.stdout
+
+
+def test_a_row_whose_task_fails_gives_its_share_of_the_cap_back(
+    cli: Callable[..., Run],
+    on: Callable[[str], list[str]],
+    emulator: EmulatorServer,
+    clip: Path,
+    tmp_path: Path,
+) -> None:
+    emulator.engine.set_default_progression("immediate")
+    missing = f"{emulator.url}/no-such-input.mp4"  # the service cannot download it: FAILED
+    rows: list[dict[str, object]] = [{"id": "lost", "video": missing, "duration": 2}]
+    rows += [
+        {"id": f"cut{i}", "video": str(clip), "duration": 2, "resolution": "720P", "seed": i}
+        for i in range(1, 3)
+    ]  # lost: at most 12 s reserved; cuts: 5.5 s each, 11 s in all
+    manifest = write_manifest(tmp_path, rows)
+
+    run = cli(
+        "batch", "run", str(manifest), "--concurrency", "1", "--max-billed-seconds", "17",
+        "--json", *on("dashscope-singapore"),
+    )  # fmt: skip
+
+    states = {row["id"]: row["state"] for row in run.json()["rows"]}
+    assert states == {"lost": "FAILED", "cut1": "SUCCEEDED", "cut2": "SUCCEEDED"}
+    assert emulator.journal.count(route="create", reached_app=True) == 3
