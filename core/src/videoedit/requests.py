@@ -178,7 +178,7 @@ class EditRequest(BaseModel):
 
     def billable(self, lengths: Lengths) -> Estimate | None:
         """The billable seconds of this request by its model's documented rule
-        ([`videoedit.billing`][videoedit.billing]); ``None`` (here) when the rule is not known.
+        ([`videoedit.billing.estimate`][videoedit.billing.estimate]); ``None`` (here) when the rule is not known.
 
         ``lengths.of(source)`` measures a local video (``None`` for a URL: the estimate is
         then the documented upper bound, with ``exact=False``). Request types override it.
@@ -262,7 +262,7 @@ class VideoEdit(EditRequest):
         return value
 
     def billable(self, lengths: Lengths) -> Estimate:
-        """Input seconds plus output seconds (see [`videoedit.billing`][videoedit.billing]).
+        """Input seconds plus output seconds (see [`videoedit.billing.estimate`][videoedit.billing.estimate]).
 
         A video that cannot be measured counts as the longest input the model takes (10 s),
         and its output as ``duration`` or that same 10 s.
