@@ -203,7 +203,13 @@ def test_the_batch_report_sets_what_was_billed_against_the_estimate(
         ],
     )
 
-    run = cli("batch", "run", str(manifest), "--json", *on("dashscope-singapore"))
+    prices = tmp_path / "prices.toml"
+    prices.write_text(PRICES)
+
+    run = cli(
+        "batch", "run", str(manifest), "--prices", str(prices), "--json",
+        *on("dashscope-singapore"),
+    )  # fmt: skip
     text = cli("batch", "status", str(manifest))
 
     assert run.code == 0, run.stderr
@@ -217,6 +223,27 @@ def test_the_batch_report_sets_what_was_billed_against_the_estimate(
     assert totals["billed_minus_estimate"] == -8.0
     assert "billed 10.5 s (estimated 18.5 s)" in text.stdout
     assert "12 s (at most)" in text.stdout
+    money = run.json()["money"]  # 720P at 0.10, 1080P at 0.15 a second
+    assert money["rows"]["far"] == {"currency": "USD", "estimated": "1.800", "billed": "0.600"}
+    assert money["totals"] == {"USD": {"estimated": "2.450", "billed": "1.250"}}
+
+
+def test_batch_run_with_a_price_table_lacking_a_price_sends_nothing(
+    cli: Callable[..., Run],
+    on: Callable[[str], list[str]],
+    emulator: EmulatorServer,
+    clip: Path,
+    tmp_path: Path,
+) -> None:
+    manifest = write_manifest(tmp_path, [{"id": "kept", "video": str(clip)}])
+    prices = tmp_path / "prices.toml"
+    prices.write_text(PRICES.replace('1080P = "0.15"\n', ""))
+
+    run = cli("batch", "run", str(manifest), "--prices", str(prices), *on("dashscope-singapore"))
+
+    assert run.code == 3
+    assert "add prices.dashscope-singapore.wan2.7-videoedit.1080P" in run.stderr
+    assert emulator.journal.entries() == []
 
 
 def test_a_row_whose_task_fails_gives_its_share_of_the_cap_back(

@@ -30,6 +30,8 @@ from videoedit.cli.estimate_commands import (
     estimate_document,
     estimate_report_lines,
     manifest_items,
+    money_against_report,
+    money_lines,
 )
 from videoedit.cli.exits import ExitCode
 from videoedit.cli.extension import Embedded, Endpoint
@@ -110,6 +112,10 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
     manifest = _read(args, ctx, info)
     if args.dry_run:
         return _dry_run(args, ctx, info, manifest)
+    # Priced before anything is sent, so that a price the table lacks stops the run here.
+    priced = None
+    if args.prices is not None:
+        priced = manifest_items(manifest, info.id, load_prices(args.prices))
     ledger_path: Path = args.ledger or default_ledger(args.manifest)
     with contextlib.ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path))
@@ -140,7 +146,11 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         "provider": info.id,
         **report.as_json(),
     }
-    console.result(document, batch_report_lines(report))
+    lines = batch_report_lines(report)
+    if priced is not None:
+        document["money"] = money_against_report(priced, report)
+        lines += money_lines(document["money"])
+    console.result(document, lines)
     return 0 if report.ok else ExitCode.BATCH_INCOMPLETE
 
 

@@ -3,7 +3,8 @@
 Each edit's billable seconds come from the documented rules (`videoedit.billing`); local
 inputs are measured, a URL gets the documented upper bound and says so. Given
 ``--prices PATH`` (a table the user supplies, `videoedit.prices`), each edit's money too.
-Nothing is sent, no client is made, no ledger is written.
+Nothing is sent, no client is made, no ledger is written. ``batch run --prices`` uses the
+same table to set the money of what was billed against the estimate's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from videoedit.batch_report import BatchReport
 from videoedit.billing import Estimate, estimate
 from videoedit.cli.commands import Context, build_request, lookup_provider, provider_name
 from videoedit.cli.exits import ExitCode
@@ -30,6 +32,8 @@ __all__ = [
     "estimate_document",
     "estimate_report_lines",
     "manifest_items",
+    "money_against_report",
+    "money_lines",
     "priced",
 ]
 
@@ -147,6 +151,45 @@ def estimate_report_lines(items: Sequence[Priced], *, money: bool) -> list[str]:
         "nothing was sent"
     )
     return lines
+
+
+def money_against_report(items: Sequence[Priced], report: BatchReport) -> dict[str, Any]:
+    """``batch run --prices``: each row's estimated money against the money of what was
+    billed (the row's unit price × its billed seconds), and the totals by currency."""
+    by_id = {item.id: item for item in items if item.cost is not None}
+    rows: dict[str, dict[str, str | None]] = {}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in report.rows:
+        item = by_id.get(row.row_id)
+        if item is None or item.cost is None:
+            continue
+        cost = item.cost
+        billed = (
+            cost.unit_price * Decimal(str(row.billed_seconds))
+            if row.billed_seconds is not None
+            else None
+        )
+        rows[row.row_id] = {
+            "currency": cost.currency,
+            "estimated": f"{cost.amount:f}",
+            "billed": None if billed is None else f"{billed:f}",
+        }
+        total = totals.setdefault(cost.currency, {"estimated": Decimal(0), "billed": Decimal(0)})
+        total["estimated"] += cost.amount
+        total["billed"] += billed or Decimal(0)
+    return {
+        "rows": rows,
+        "totals": {c: {k: f"{v:f}" for k, v in t.items()} for c, t in totals.items()},
+    }
+
+
+def money_lines(money: dict[str, Any]) -> list[str]:
+    """The report's money line: what was billed, at the table's prices, against the estimate."""
+    return [
+        f"money     billed {t['billed']} {currency} (estimated {t['estimated']} {currency}, "
+        "at your price table's prices)"
+        for currency, t in money["totals"].items()
+    ]
 
 
 def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:

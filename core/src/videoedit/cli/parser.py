@@ -162,7 +162,8 @@ def _prices_flag(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="PATH",
         help="a price table you supply (TOML or JSON: a unit price per provider, model and "
-        "resolution) to show money as well as seconds; no price is built in",
+        "resolution) to show money as well as seconds (checked before anything is sent); "
+        "no price is built in",
     )
 
 
