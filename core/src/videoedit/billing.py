@@ -99,6 +99,15 @@ class Lengths:
             return None
         path = local_path(source)
         try:
+            stat = path.stat()
+        except OSError as exc:
+            raise InvalidRequestError(
+                f"{field}: {path.name}: {exc.strerror or exc}", field=field, rule="a video file"
+            ) from None
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key in _MEASURED:
+            return _MEASURED[key]
+        try:
             info = probe_video(path)
         except ValueError as exc:
             raise InvalidRequestError(
@@ -109,7 +118,17 @@ class Lengths:
                 f"{field} was not measured: ffmpeg is not installed (pip install 'videoedit[probe]')"
             )
             return None
-        return round(info.duration, 2)
+        seconds = round(info.duration, 2)
+        if len(_MEASURED) >= _MEASURED_MOST:
+            _MEASURED.clear()
+        _MEASURED[key] = seconds
+        return seconds
+
+
+#: Lengths measured in this process, by file, modification time and size: a manifest that
+#: names one clip on many rows runs ffmpeg once (a changed file is measured again).
+_MEASURED: dict[tuple[str, int, int], float] = {}
+_MEASURED_MOST = 4096
 
 
 def whole_seconds(seconds: float, *, low: float = 2.0, high: float = 10.0) -> int:
