@@ -10,6 +10,7 @@ import pytest
 import videoedit.probe
 from videoedit import InvalidRequestError, VideoEdit
 from videoedit.billing import estimate
+from videoedit.probe import VideoInfo
 from videoedit_emulator.render import make_sample_clip
 
 
@@ -51,9 +52,9 @@ def test_one_file_on_many_edits_is_measured_once(
     calls: list[object] = []
     real = videoedit.probe.probe_video
 
-    def counting(path: object, **kwargs: object) -> object:
+    def counting(path: str | Path, *, exe: str | None = None) -> VideoInfo | None:
         calls.append(path)
-        return real(path, **kwargs)  # type: ignore[arg-type]
+        return real(path, exe=exe)
 
     monkeypatch.setattr(videoedit.probe, "probe_video", counting)
     again = [estimate(VideoEdit(video=clip, seed=i), "vtrix") for i in range(3)]
