@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from videoedit.errors import InvalidRequestError
 from videoedit.media import MediaKind, classify, local_path
 
-if TYPE_CHECKING:
-    from videoedit.requests import EditRequest
-
 __all__ = [
     "FPS",
     "SLACK",
+    "Billable",
     "Estimate",
     "Lengths",
     "estimate",
@@ -143,7 +141,14 @@ def frames_seconds(seconds: float, *, most: float) -> float:
     return round(max(1, round(kept * FPS)) / FPS, 2)
 
 
-def estimate(request: EditRequest, provider_id: str | None = None) -> Estimate | None:
+class Billable(Protocol):
+    """What can be estimated: every [`EditRequest`][videoedit.EditRequest] (this module sits
+    below the requests, which use its `Estimate`)."""
+
+    def billable(self, lengths: Lengths) -> Estimate | None: ...
+
+
+def estimate(request: Billable, provider_id: str | None = None) -> Estimate | None:
     """The billable seconds of ``request`` by its model's documented rule; ``None`` for a
     request type that declares no rule.
 
