@@ -153,3 +153,26 @@ def test_a_table_of_another_format_is_refused_by_its_name(tmp_path: Path) -> Non
 def test_a_missing_table_file_is_said_as_such(tmp_path: Path) -> None:
     with pytest.raises(PriceTableError, match="cannot be read"):
         load_prices(tmp_path / "nowhere.toml")
+
+
+def test_a_provider_billed_on_output_seconds_alone_is_said_in_its_table(tmp_path: Path) -> None:
+    text = (
+        'currency = "USD"\n[prices.apimart]\nbills = "output"\n"wan2.7-videoedit" = { 720P = 1 }\n'
+    )
+
+    table = load_prices(write(tmp_path, "prices.toml", text))
+
+    assert table.bills("apimart") == "output"
+    assert table.bills("dashscope-singapore") == "model"
+
+
+def test_bills_takes_only_the_rules_it_knows(tmp_path: Path) -> None:
+    text = (
+        'currency = "USD"\n[prices.apimart]\nbills = "input"\n"wan2.7-videoedit" = { 720P = 1 }\n'
+    )
+
+    with pytest.raises(PriceTableError) as caught:
+        load_prices(write(tmp_path, "prices.toml", text))
+
+    assert caught.value.field == "prices.apimart.bills"
+    assert "must be one of model, output" in str(caught.value)

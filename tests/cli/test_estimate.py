@@ -270,3 +270,27 @@ def test_a_row_whose_task_fails_gives_its_share_of_the_cap_back(
     states = {row["id"]: row["state"] for row in run.json()["rows"]}
     assert states == {"lost": "FAILED", "cut1": "SUCCEEDED", "cut2": "SUCCEEDED"}
     assert emulator.journal.count(route="create", reached_app=True) == 3
+
+
+def test_a_table_saying_a_provider_bills_output_seconds_changes_its_estimate(
+    cli: Callable[..., Run], clip: Path, tmp_path: Path
+) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(
+        json.dumps(
+            {
+                "currency": "USD",
+                "prices": {"apimart": {"bills": "output", "wan2.7-videoedit": {"720P": "0.10"}}},
+            }
+        )
+    )
+
+    run = cli(
+        "estimate", str(clip), "-p", "apimart", "--resolution", "720P", "--prices", str(prices),
+        "--json",
+    )  # fmt: skip
+
+    assert run.code == 0, run.stderr
+    (edit,) = run.json()["edits"]
+    assert (edit["seconds"], edit["input_seconds"], edit["output_seconds"]) == (3.0, 3.5, 3.0)
+    assert edit["cost"]["amount"] == "0.300"

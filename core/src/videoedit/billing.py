@@ -21,15 +21,17 @@ and a note that says so. The same holds for a local file when ffmpeg is not inst
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
 
 from videoedit.errors import InvalidRequestError
 from videoedit.media import MediaKind, classify, local_path
 
 __all__ = [
+    "BASES",
     "FPS",
     "SLACK",
+    "Basis",
     "Billable",
     "Estimate",
     "Lengths",
@@ -43,6 +45,9 @@ __all__ = [
 SLACK = 0.05
 #: The frame rate of every output (documented for both models).
 FPS = 30
+#: Which seconds are billed: the model's documented rule, or the output's alone.
+Basis = Literal["model", "output"]
+BASES: tuple[Basis, ...] = ("model", "output")
 
 
 @dataclass(frozen=True)
@@ -148,14 +153,23 @@ class Billable(Protocol):
     def billable(self, lengths: Lengths) -> Estimate | None: ...
 
 
-def estimate(request: Billable, provider_id: str | None = None) -> Estimate | None:
+def estimate(
+    request: Billable, provider_id: str | None = None, *, bills: Basis = "model"
+) -> Estimate | None:
     """The billable seconds of ``request`` by its model's documented rule; ``None`` for a
     request type that declares no rule.
 
     ``provider_id`` is where the edit would go. Every built-in provider bills a model by
     the model's rule (Vtrix and the APIMart gateways resell DashScope's), so it changes no
-    figure today; it is taken so that a provider whose billing differs can be told apart.
+    figure by itself. Where a reseller is known to bill otherwise, ``bills="output"`` counts
+    the output's seconds alone (a price table can say so per provider: `videoedit.prices`).
     Local inputs are measured (ffmpeg runs: call it from a worker thread in async code).
     """
     del provider_id  # see the docstring: no built-in provider bills differently
-    return request.billable(Lengths())
+    found = request.billable(Lengths())
+    if found is None or bills == "model" or found.input_seconds is None:
+        return found
+    if bills != "output":
+        raise ValueError(f"bills: must be 'model' or 'output', got {bills!r}")
+    seconds = found.output_seconds if found.output_seconds is not None else found.seconds
+    return replace(found, seconds=seconds)

@@ -12,7 +12,13 @@ A table is TOML (``.toml``) or JSON (``.json``)::
 
     [prices.vtrix]
     currency = "CNY"                       # a provider may have its own
+    bills = "model"                        # or "output": output seconds only (see below)
     "wan2.7-videoedit" = { 720P = 0.7 }    # quote a model id: its dot would nest tables
+
+``bills`` (default ``"model"``: each model's documented rule) says which seconds a provider
+bills; ``"output"`` counts the output's alone, for a reseller known to bill so (the APIMart
+page's wording can be read that way; *unconfirmed*). It changes the seconds estimated for
+that provider, and so the money and the ``--max-billed-seconds`` cap.
 
 Amounts are `decimal.Decimal` (a TOML or JSON number is read through its text, so
 ``0.1`` is exactly one tenth). A bad table is refused as a whole, with the file, the key
@@ -28,12 +34,12 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from videoedit.billing import Estimate
+from videoedit.billing import BASES, Basis, Estimate
 from videoedit.errors import InvalidRequestError
 
 __all__ = ["Cost", "PriceTable", "PriceTableError", "load_prices", "parse_prices"]
@@ -66,6 +72,12 @@ class PriceTable:
 
     source: str
     prices: Mapping[tuple[str, str, str], tuple[Decimal, str]]
+    #: Providers whose ``bills`` is not the model's rule.
+    bases: Mapping[str, Basis] = field(default_factory=dict)
+
+    def bills(self, provider: str) -> Basis:
+        """Which seconds ``provider`` bills, as the table says (default: the model's rule)."""
+        return self.bases.get(provider, "model")
 
     def unit_price(self, provider: str, model: str, resolution: str) -> tuple[Decimal, str]:
         """The price of one billed second and its currency; `PriceTableError` if absent."""
@@ -162,6 +174,7 @@ def parse_prices(data: Any, source: str = "price table") -> PriceTable:
     if not isinstance(providers, Mapping) or not providers:
         raise bad("prices", "must be a table of providers, each a table of models")
     prices: dict[tuple[str, str, str], tuple[Decimal, str]] = {}
+    bases: dict[str, Basis] = {}
     for provider, models in providers.items():
         where = f"prices.{provider}"
         if not isinstance(models, Mapping):
@@ -169,7 +182,12 @@ def parse_prices(data: Any, source: str = "price table") -> PriceTable:
         currency = _currency(models.get("currency"), f"{where}.currency", bad) or default
         if currency is None:
             raise bad(where, "has no currency: set currency at the top or in this table")
-        entries = {k: v for k, v in models.items() if k != "currency"}
+        basis = models.get("bills", "model")
+        if basis not in BASES:
+            raise bad(f"{where}.bills", f"must be one of {', '.join(BASES)}, got {basis!r}")
+        if basis != "model":
+            bases[str(provider)] = basis
+        entries = {k: v for k, v in models.items() if k not in ("currency", "bills")}
         if not entries:
             raise bad(where, "names no model")
         for model, tiers in entries.items():
@@ -190,7 +208,7 @@ def parse_prices(data: Any, source: str = "price table") -> PriceTable:
                     _price(value, key, bad),
                     currency,
                 )
-    return PriceTable(source, prices)
+    return PriceTable(source, prices, bases)
 
 
 def _currency(value: Any, path: str, bad: Any) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from videoedit.batch import Batch, Pacer
+from videoedit.batch import Batch, Estimator, Pacer
 from videoedit.batch_report import report_from_ledger
 from videoedit.cli.commands import (
     Context,
@@ -32,6 +32,7 @@ from videoedit.cli.estimate_commands import (
     manifest_items,
     money_against_report,
     money_lines,
+    row_estimator,
 )
 from videoedit.cli.exits import ExitCode
 from videoedit.cli.extension import Embedded, Endpoint
@@ -113,9 +114,11 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
     if args.dry_run:
         return _dry_run(args, ctx, info, manifest)
     # Priced before anything is sent, so that a price the table lacks stops the run here.
-    priced = None
+    priced = estimator = None
     if args.prices is not None:
-        priced = manifest_items(manifest, info.id, load_prices(args.prices))
+        prices = load_prices(args.prices)
+        priced = manifest_items(manifest, info.id, prices)
+        estimator = row_estimator(prices)  # the seconds the table says the provider bills
     ledger_path: Path = args.ledger or default_ledger(args.manifest)
     with contextlib.ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path))
@@ -130,7 +133,7 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         report = None
         try:
             report = anyio.run(
-                _run, args, info, manifest, ledger, base_url, api_key, view, endpoint
+                _run, args, info, manifest, ledger, base_url, api_key, view, endpoint, estimator
             )
         except KeyboardInterrupt:
             raise Interrupted(
@@ -163,6 +166,7 @@ async def _run(
     api_key: str | None,
     view: BatchProgressView,
     endpoint: Endpoint | None,
+    estimator: Estimator | None = None,
 ) -> Any:
     async with contextlib.AsyncExitStack() as stack:
         with client_errors(info):
@@ -200,6 +204,7 @@ async def _run(
             max_billed_seconds=args.max_billed_seconds,
             pacer=_pacer(client.provider),
             on_progress=view,
+            estimator=estimator,
             wait_timeout=float(args.timeout) if args.timeout else DEFAULT_WAIT_TIMEOUT,
         )
         return await batch.arun()

@@ -16,13 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from videoedit.batch import Estimator, RowEstimate
 from videoedit.batch_report import BatchReport
 from videoedit.billing import Estimate, estimate
 from videoedit.cli.commands import Context, build_request, lookup_provider, provider_name
 from videoedit.cli.exits import ExitCode
 from videoedit.cli.output import table
 from videoedit.errors import InvalidRequestError
-from videoedit.manifest import FORMATS, Manifest, read_manifest
+from videoedit.manifest import FORMATS, Manifest, ManifestRow, read_manifest
 from videoedit.prices import Cost, PriceTable, load_prices
 from videoedit.requests import EditRequest
 
@@ -35,6 +36,7 @@ __all__ = [
     "money_against_report",
     "money_lines",
     "priced",
+    "row_estimator",
 ]
 
 
@@ -85,7 +87,7 @@ def priced(
     line: int | None = None,
 ) -> Priced:
     """One request estimated at ``provider`` and, with ``prices``, priced."""
-    found = estimate(request, provider)
+    found = estimate(request, provider, bills=prices.bills(provider) if prices else "model")
     cost = prices.cost(provider, found) if prices is not None and found is not None else None
     return Priced(source, id, line, found, cost)
 
@@ -151,6 +153,16 @@ def estimate_report_lines(items: Sequence[Priced], *, money: bool) -> list[str]:
         "nothing was sent"
     )
     return lines
+
+
+def row_estimator(prices: PriceTable) -> Estimator:
+    """A batch's estimator that counts the seconds ``prices`` says each provider bills."""
+
+    def estimate_row(row: ManifestRow, provider: str) -> RowEstimate | None:
+        found = estimate(row.request, provider, bills=prices.bills(provider))
+        return None if found is None else RowEstimate(found.seconds, found.exact, found.note)
+
+    return estimate_row
 
 
 def money_against_report(items: Sequence[Priced], report: BatchReport) -> dict[str, Any]:
