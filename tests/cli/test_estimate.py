@@ -294,3 +294,31 @@ def test_a_table_saying_a_provider_bills_output_seconds_changes_its_estimate(
     (edit,) = run.json()["edits"]
     assert (edit["seconds"], edit["input_seconds"], edit["output_seconds"]) == (3.0, 3.5, 3.0)
     assert edit["cost"]["amount"] == "0.300"
+
+
+def test_the_cap_counts_the_seconds_the_price_table_says_a_provider_bills(
+    cli: Callable[..., Run],
+    on: Callable[[str], list[str]],
+    emulator: EmulatorServer,
+    tmp_path: Path,
+) -> None:
+    emulator.engine.set_default_progression("immediate")
+    rows = [
+        {"id": f"far{i}", "video": "https://media.example.com/in.mp4", "duration": 2, "seed": i}
+        for i in range(1, 4)
+    ]  # by the model's rule at most 12 s each; on output seconds alone, 2 s each
+    # (the stand-in bills 2 + 2: once billed, a row counts what it was billed)
+    manifest = write_manifest(tmp_path, rows)
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        'currency = "USD"\n[prices.dashscope-singapore]\nbills = "output"\n'
+        '"wan2.7-videoedit" = { 1080P = "0.15" }\n'
+    )
+
+    run = cli(
+        "batch", "run", str(manifest), "--concurrency", "1", "--max-billed-seconds", "7",
+        "--prices", str(prices), "--json", *on("dashscope-singapore"),
+    )  # fmt: skip
+
+    states = {row["id"]: row["state"] for row in run.json()["rows"]}
+    assert states == {"far1": "SUCCEEDED", "far2": "SUCCEEDED", "far3": "HELD"}
