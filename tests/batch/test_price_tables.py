@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -176,3 +177,17 @@ def test_bills_takes_only_the_rules_it_knows(tmp_path: Path) -> None:
 
     assert caught.value.field == "prices.apimart.bills"
     assert "must be one of model, output" in str(caught.value)
+
+
+def test_the_table_docs_batches_md_prints_reads_as_it_says(tmp_path: Path) -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "batches.md"
+    (block,) = re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
+
+    table = load_prices(write(tmp_path, "prices.toml", block))
+
+    assert table.unit_price("dashscope-singapore", "wan2.7-videoedit", "720P") == (
+        Decimal("0.10"),
+        "USD",
+    )
+    assert table.unit_price("vtrix", "wan2.7-videoedit", "1080P") == (Decimal("1.05"), "CNY")
+    assert table.bills("apimart") == "output"
