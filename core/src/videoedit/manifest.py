@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from videoedit.errors import InvalidRequestError
 from videoedit.media import MediaKind, classify
+from videoedit.regular_files import read_regular
 from videoedit.requests import EditRequest, VideoEdit
 
 if TYPE_CHECKING:
@@ -91,9 +92,14 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             field="manifest",
             rule="a .jsonl or .csv file",
         )
-    text = path.read_text(encoding="utf-8-sig")
+    data = _read(path)
     if kind == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(data.splitlines(), start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, RowError(number, "line", f"is not UTF-8 text (byte {exc.start + 1})")
+                continue
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             try:
@@ -101,13 +107,33 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             except json.JSONDecodeError as exc:
                 yield number, RowError(number, "line", f"is not valid JSON ({exc.msg})")
                 continue
+            except (ValueError, RecursionError) as exc:  # 5000 digits; nesting thousands deep
+                yield number, RowError(number, "line", f"is not valid JSON ({_unread(exc)})")
+                continue
             if not isinstance(value, dict):
                 yield number, RowError(number, "line", "must be a JSON object")
                 continue
             yield number, value
         return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidRequestError(
+            f"manifest {str(path)!r}: line {line} is not UTF-8 text",
+            field="manifest",
+            rule="a UTF-8 file",
+        ) from None
     reader = csv.DictReader(text.splitlines(keepends=True))
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over csv's field size limit (128 KiB)
+            at = reader.reader.line_num  # DictReader's own count moves only on good rows
+            yield at, RowError(at, "line", f"is not a CSV row ({exc})")
+            continue
         number = reader.line_num
         if None in record:
             yield number, RowError(number, "line", "has more cells than the header has names")
@@ -120,9 +146,27 @@ def _cell(value: str) -> Any:
     if text[:1] in ("[", "{"):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
     return text
+
+
+def _read(path: Path) -> bytes:
+    """The manifest's bytes; a pipe or a device (which would never end) is refused."""
+    try:
+        return read_regular(path)
+    except OSError as exc:
+        raise InvalidRequestError(
+            f"manifest {str(path)!r} cannot be read: {exc.strerror or exc}",
+            field="manifest",
+            rule="a readable file",
+        ) from None
+
+
+def _unread(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "it nests too deep"
+    return str(exc).split(";")[0]
 
 
 def _request_type(

@@ -41,12 +41,22 @@ from typing import Any
 
 from videoedit.billing import BASES, Basis, Estimate
 from videoedit.errors import InvalidRequestError
+from videoedit.regular_files import read_regular
 
 __all__ = ["Cost", "PriceTable", "PriceTableError", "load_prices", "parse_prices"]
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _RESOLUTION = re.compile(r"^[1-9][0-9]{2,3}P$")
 _TOP_KEYS = ("currency", "prices")
+#: A price as text: ASCII digits, an optional point and more digits (no sign, exponent,
+#: ``_`` or other scripts' digits, all of which `decimal.Decimal` would take).
+_PLAIN_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
+#: Bounds of one unit price: more would print a number of a billion digits (``1e999999999``
+#: is a finite `Decimal`), and no second of video costs a trillion of any currency.
+_MAX_PRICE = Decimal(10) ** 12
+_MAX_DECIMALS = 12
+#: A table is a few kilobytes; a bigger file is not one (or is ``/dev/zero`` under a name).
+_MAX_TABLE_BYTES = 1024 * 1024
 
 
 class PriceTableError(InvalidRequestError):
@@ -117,7 +127,7 @@ def load_prices(path: str | Path) -> PriceTable:
             rule="a .toml or .json file",
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_table(path)
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PriceTableError(
@@ -130,6 +140,15 @@ def load_prices(path: str | Path) -> PriceTable:
     )
 
 
+def _read_table(path: Path) -> str:
+    """The file's text, refusing what no table is: a pipe or a device (reading a FIFO
+    waits for ever, ``/dev/zero`` never ends), or a file beyond `_MAX_TABLE_BYTES`."""
+    data = read_regular(path, _MAX_TABLE_BYTES)
+    if len(data) > _MAX_TABLE_BYTES:
+        raise OSError(0, f"it is larger than {_MAX_TABLE_BYTES // 1024} KiB")
+    return data.decode("utf-8")
+
+
 def _parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, parse_float=Decimal)
@@ -137,6 +156,16 @@ def _parse_json(text: str, name: str) -> Any:
         raise PriceTableError(
             f"{name}: line {exc.lineno}: not JSON ({exc.msg})", field="--prices", rule="JSON"
         ) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5000 digits; deep nesting
+        raise PriceTableError(
+            f"{name}: not JSON ({_why_unread(exc)})", field="--prices", rule="JSON"
+        ) from None
+
+
+def _why_unread(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "it nests deeper than a price table ever does"
+    return str(exc).split(";")[0]
 
 
 def _parse_toml(text: str, name: str) -> Any:
@@ -156,6 +185,10 @@ def _parse_toml(text: str, name: str) -> Any:
         return toml.loads(text, parse_float=Decimal)
     except toml.TOMLDecodeError as exc:
         raise PriceTableError(f"{name}: not TOML ({exc})", field="--prices", rule="TOML") from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5000 digits; deep nesting
+        raise PriceTableError(
+            f"{name}: not TOML ({_why_unread(exc)})", field="--prices", rule="TOML"
+        ) from None
 
 
 def parse_prices(data: Any, source: str = "price table") -> PriceTable:
@@ -222,13 +255,24 @@ def _currency(value: Any, path: str, bad: Any) -> str | None:
 
 
 def _price(value: Any, path: str, bad: Any) -> Decimal:
-    rule = "must be a price per billed second: a number >= 0, or a string holding one"
+    rule = (
+        "must be a price per billed second: a number >= 0 and at most 10^12, with at most "
+        f'{_MAX_DECIMALS} decimals, or a string holding one in ASCII digits (such as "0.10")'
+    )
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise bad(path, f"{rule}, got {value!r}")
+        raise bad(path, f"{rule}, got {shown}")
+    if isinstance(value, str) and not _PLAIN_DECIMAL.match(value.strip()):
+        raise bad(path, f"{rule}, got {shown}")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise bad(path, f"{rule}, got {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise bad(path, f"{rule}, got {value!r}")
+        raise bad(path, f"{rule}, got {shown}") from None
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or amount > _MAX_PRICE
+        or -int(amount.as_tuple().exponent) > _MAX_DECIMALS
+    ):
+        raise bad(path, f"{rule}, got {shown}")
     return amount

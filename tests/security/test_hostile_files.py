@@ -1,0 +1,189 @@
+"""Files a user is handed and gives to videoedit: price tables, manifests, ledgers.
+
+Each test is an attack: a file made to hang, exhaust or subvert the reader. Each must end in
+a clear error naming the file or the field and the rule (or, for a manifest, one bad row
+among good ones), never a raw exception, a hang, or the attacker's code running.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from videoedit import InvalidRequestError, Ledger, LedgerError
+from videoedit.manifest import read_manifest
+from videoedit.prices import PriceTableError, load_prices
+
+GOOD_ROW = '{"video": "https://example.com/a.mp4", "prompt": "ink"}\n'
+
+
+def refused_table(path: Path) -> PriceTableError:
+    with pytest.raises(PriceTableError) as caught:
+        load_prices(path)
+    return caught.value
+
+
+def table_with_price(price: str) -> str:
+    return '{"currency": "USD", "prices": {"vtrix": {"wan2.7-videoedit": {"720P": %s}}}}' % price
+
+
+# -- price tables -------------------------------------------------------------------------------
+
+
+def test_a_price_table_nested_100000_deep_is_refused_as_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text('{"currency": "USD", "prices": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+    error = refused_table(path)
+
+    assert error.field == "--prices"
+    assert "not JSON (it nests deeper than a price table ever does)" in str(error)
+
+
+def test_a_toml_price_table_nested_100000_deep_is_refused_as_not_toml(tmp_path: Path) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text('currency = "USD"\nx = ' + "[" * 100_000 + "]" * 100_000 + "\n")
+
+    error = refused_table(path)
+
+    assert error.field == "--prices"
+    assert "not TOML (it nests deeper" in str(error)
+
+
+def test_a_price_of_5000_digits_is_refused_as_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(table_with_price("9" * 5000))
+
+    error = refused_table(path)
+
+    assert error.field == "--prices"
+    assert "Exceeds the limit (4300 digits)" in str(error)
+
+
+@pytest.mark.parametrize(
+    "price",
+    ['"1e999999999"', "1e999999999", '"1E+9999999999999"', "1e13", '"0.0000000000001"'],
+)
+def test_a_price_of_a_billion_digits_is_refused_naming_the_key(tmp_path: Path, price: str) -> None:
+    # A finite Decimal: unrefused, the estimate printed a number of a billion digits.
+    path = tmp_path / "prices.json"
+    path.write_text(table_with_price(price))
+
+    error = refused_table(path)
+
+    assert error.field == "prices.vtrix.wan2.7-videoedit.720P"
+    assert "at most 10^12, with at most 12 decimals" in str(error)
+
+
+@pytest.mark.parametrize("price", ['"١٠"', '"1_0"', '"+1"', '" 1e2"', '"0x10"', '"-0"'])
+def test_a_price_in_other_digits_or_notations_is_refused(tmp_path: Path, price: str) -> None:
+    # Decimal reads "١٠" (Arabic-Indic) and "1_0" as 10: a price the user never meant.
+    path = tmp_path / "prices.json"
+    path.write_text(table_with_price(price))
+
+    error = refused_table(path)
+
+    assert error.field == "prices.vtrix.wan2.7-videoedit.720P"
+    assert "in ASCII digits" in str(error)
+
+
+def test_a_price_table_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    # Reading a FIFO waits for a writer that never comes: the estimate hung for ever.
+    path = tmp_path / "prices.toml"
+    os.mkfifo(path)
+
+    error = refused_table(path)
+
+    assert error.field == "--prices"
+    assert "cannot be read: it is not a regular file" in str(error)
+
+
+def test_a_price_table_linked_to_dev_zero_is_refused_unread(tmp_path: Path) -> None:
+    # /dev/zero never ends: read_text grew until memory ran out.
+    path = tmp_path / "prices.json"
+    path.symlink_to("/dev/zero")
+
+    error = refused_table(path)
+
+    assert "cannot be read: it is not a regular file" in str(error)
+
+
+def test_a_price_table_over_a_mebibyte_is_refused_unparsed(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text(table_with_price("1") + " " * (1024 * 1024))
+
+    error = refused_table(path)
+
+    assert "cannot be read: it is larger than 1024 KiB" in str(error)
+
+
+# -- manifests ----------------------------------------------------------------------------------
+
+
+def read(path: Path) -> list[str]:
+    """The manifest's rows as ids, then its bad rows as their messages."""
+    manifest = read_manifest(path, provider="dashscope-singapore")
+    return [row.id for row in manifest.rows] + [str(error) for error in manifest.errors]
+
+
+def test_a_manifest_row_nested_100000_deep_is_one_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "edits.jsonl"
+    path.write_text(GOOD_ROW + '{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}\n" + GOOD_ROW)
+
+    assert read(path) == ["line-1", "line-3", "line 2: line: is not valid JSON (it nests too deep)"]
+
+
+def test_a_manifest_row_with_an_integer_of_5000_digits_is_one_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "edits.jsonl"
+    path.write_text(GOOD_ROW + '{"seed": ' + "9" * 5000 + "}\n")
+
+    found = read(path)
+
+    assert found[0] == "line-1"
+    assert found[1].startswith("line 2: line: is not valid JSON (Exceeds the limit (4300 digits)")
+
+
+def test_a_manifest_row_that_is_not_utf8_is_one_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "edits.jsonl"
+    path.write_bytes(GOOD_ROW.encode() + b'{"prompt": "\xff"}\n' + GOOD_ROW.encode())
+
+    assert read(path) == ["line-1", "line-3", "line 2: line: is not UTF-8 text (byte 13)"]
+
+
+def test_a_csv_manifest_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    path.write_bytes(
+        b"video,prompt\nhttps://example.com/a.mp4,ink\nhttps://example.com/b.mp4,\xff\n"
+    )
+
+    with pytest.raises(InvalidRequestError) as caught:
+        read_manifest(path, provider="dashscope-singapore")
+
+    assert caught.value.field == "manifest"
+    assert "line 3 is not UTF-8 text" in str(caught.value)
+
+
+def test_a_csv_cell_over_the_field_limit_is_one_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "edits.csv"
+    rows = ["video,prompt", "https://example.com/a.mp4,ink"]
+    rows += ["https://example.com/b.mp4," + "a" * 200_000, "https://example.com/c.mp4,ink"]
+    path.write_text("\n".join(rows) + "\n")
+
+    found = read(path)
+
+    assert found[:2] == ["line-2", "line-4"]
+    assert found[2].startswith("line 3: line: is not a CSV row (field larger than field limit")
+
+
+def test_a_manifest_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "edits.jsonl"
+    os.mkfifo(path)
+
+    with pytest.raises(InvalidRequestError) as caught:
+        read_manifest(path, provider="dashscope-singapore")
+
+    assert caught.value.field == "manifest"
+    assert "cannot be read: it is not a regular file" in str(caught.value)
