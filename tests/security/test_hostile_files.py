@@ -187,3 +187,97 @@ def test_a_manifest_that_is_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
 
     assert caught.value.field == "manifest"
     assert "cannot be read: it is not a regular file" in str(caught.value)
+
+
+# -- ledgers ------------------------------------------------------------------------------------
+
+
+def plant(path: Path, *statements: str) -> bytes:
+    """A real ledger with the attacker's SQL added to its schema; its bytes."""
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+    return path.read_bytes()
+
+
+def refused_ledger(path: Path, code: str) -> LedgerError:
+    with pytest.raises(LedgerError) as caught:
+        Ledger(path)
+    assert caught.value.code == code
+    assert repr(str(path)) in str(caught.value)
+    return caught.value
+
+
+def test_a_ledger_with_a_planted_trigger_that_undoes_claims_is_refused_unrun(
+    tmp_path: Path,
+) -> None:
+    # Opened, the trigger ran on every claim: the edit read "intent" again, and a second
+    # process (or a restart) sent its creation a second time.
+    path = tmp_path / "edits.ledger"
+    before = plant(
+        path,
+        "CREATE TABLE seen (fingerprint TEXT)",
+        "CREATE TRIGGER unclaim AFTER UPDATE OF state ON edits BEGIN "
+        "INSERT INTO seen VALUES (new.fingerprint); "
+        "UPDATE edits SET state = 'intent' WHERE fingerprint = new.fingerprint; END",
+    )
+
+    error = refused_ledger(path, "LedgerTampered")
+
+    assert "holds schema objects videoedit did not make (table 'seen', trigger 'unclaim')" in str(
+        error
+    )
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM seen").fetchone() == (0,)
+    db.close()
+
+
+def test_a_ledger_with_a_planted_view_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "edits.ledger"
+    plant(path, "CREATE VIEW everything AS SELECT * FROM edits")
+
+    error = refused_ledger(path, "LedgerTampered")
+
+    assert "view 'everything'" in str(error)
+
+
+def test_a_ledger_whose_unique_index_was_dropped_is_refused(tmp_path: Path) -> None:
+    # Without edits_by_task one task id could be filed under two edits.
+    path = tmp_path / "edits.ledger"
+    plant(path, "DROP INDEX edits_by_task")
+
+    error = refused_ledger(path, "LedgerTampered")
+
+    assert "no index 'edits_by_task'" in str(error)
+
+
+def test_a_ledger_path_linked_to_dev_null_is_refused_by_name(tmp_path: Path) -> None:
+    # Was a raw sqlite3.OperationalError "disk I/O error".
+    path = tmp_path / "edits.ledger"
+    path.symlink_to("/dev/null")
+
+    error = refused_ledger(path, "LedgerUnreadable")
+
+    assert "is not a regular file" in str(error)
+
+
+def test_a_ledger_path_that_is_a_fifo_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "edits.ledger"
+    os.mkfifo(path)
+
+    error = refused_ledger(path, "LedgerUnreadable")
+
+    assert "is not a regular file" in str(error)
+
+
+def test_a_ledger_linked_to_a_real_ledger_is_opened(tmp_path: Path) -> None:
+    # A symlink is the user's to make: the check follows it to what it names.
+    real = tmp_path / "real.ledger"
+    Ledger(real).close()
+    (tmp_path / "edits.ledger").symlink_to(real)
+
+    with Ledger(tmp_path / "edits.ledger") as ledger:
+        assert ledger.entries() == []

@@ -18,7 +18,8 @@ says ``sending``, and is reconciled from the task listing).
 Versions. The file carries ``PRAGMA application_id`` (``VELG``) and ``PRAGMA user_version``
 (`SCHEMA_VERSION`). A file of another version, of another application, or that SQLite
 cannot read is refused with [`LedgerError`][videoedit.errors.LedgerError] naming its path, and is
-never written to.
+never written to; so is a file whose schema is not exactly `_SCHEMA` (``LedgerTampered``: a
+trigger someone planted would run on our every write) and a path naming a FIFO or a device.
 """
 
 from __future__ import annotations
@@ -170,6 +171,29 @@ _ENTRY_COLUMNS = (
 )
 
 
+def _schema_objects(db: sqlite3.Connection) -> set[tuple[str, str, str | None]]:
+    return set(db.execute("SELECT type, name, sql FROM sqlite_master"))
+
+
+def _made_schema() -> set[tuple[str, str, str | None]]:
+    """What `_SCHEMA` makes: its tables, indexes and their SQL, as SQLite records them."""
+    with sqlite3.connect(":memory:") as db:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        return _schema_objects(db)
+
+
+def _foreign_objects(db: sqlite3.Connection) -> list[str]:
+    """The schema objects of ``db`` that `_SCHEMA` does not make, makes otherwise, or
+    makes and ``db`` lacks (a dropped unique index lets one task be filed twice)."""
+    made, found = _made_schema(), _schema_objects(db)
+    return sorted(
+        {f"{kind} {name!r}" for kind, name, _ in found - made}
+        | {f"no {kind} {name!r}" for kind, name, _ in made - found}
+    )
+
+
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     (fp, provider, model, kind, prompt, state, task_id, status, usage, expires, saved) = row[:11]
     return LedgerEntry(
@@ -231,9 +255,12 @@ class Ledger:
         )
 
     def _open(self) -> sqlite3.Connection:
+        if self.path.exists() and not self.path.is_file():
+            # A folder, or a FIFO or device (``/dev/null``: SQLite's "disk I/O error" came
+            # out raw), under this name or behind a symlink.
+            what = "a folder" if self.path.is_dir() else "not a regular file"
+            raise self._refuse(f"is {what}", "LedgerUnreadable")
         fresh = not self.path.exists() or self.path.stat().st_size == 0
-        if not fresh and self.path.is_dir():
-            raise self._refuse("is a folder", "LedgerUnreadable")
         if fresh:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -243,6 +270,9 @@ class Ledger:
         except sqlite3.Error as exc:
             raise self._refuse(f"cannot be opened ({exc})", "LedgerUnreadable") from None
         try:
+            # Triggers and views of the file run only as the schema's own SQL, never
+            # calling functions with side effects (SQLite's "trusted_schema" rule).
+            db.execute("PRAGMA trusted_schema=OFF")
             if fresh:
                 self._create(db)
             else:
@@ -289,6 +319,14 @@ class Ledger:
             )
         if verdict != "ok":
             raise self._refuse(f"is damaged (SQLite quick_check: {verdict})", "LedgerCorrupt")
+        planted = _foreign_objects(db)
+        if planted:
+            # A trigger would run its SQL on our every write (undo a claim, and an edit is
+            # sent twice); a view or an index of another shape would change what we read.
+            raise self._refuse(
+                f"holds schema objects videoedit did not make ({', '.join(planted[:5])})",
+                "LedgerTampered",
+            )
 
     def close(self) -> None:
         with self._lock:
