@@ -44,7 +44,8 @@ class QueryQuota:
             return
         with self._lock:
             now = self._clock()
-            window = self._windows.setdefault(account, deque())
+            self._forget_idle(now)
+            window = self._windows.get(account) or deque()
             while window and window[0] <= now - 1.0:
                 window.popleft()
             if len(window) >= self.per_second:
@@ -55,6 +56,27 @@ class QueryQuota:
                     retry_after=max(0.0, window[0] + 1.0 - now),
                 )
             window.append(now)
+            self._windows.pop(account, None)
+            self._windows[account] = window  # the dict stays ordered by last query
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the accounts with no query in the last second, oldest first.
+
+        With no keys configured any key is accepted, so a client sending a new key with
+        each query would otherwise grow this map (each key kept whole) for ever.
+        """
+        while self._windows:
+            oldest = next(iter(self._windows))
+            window = self._windows[oldest]
+            if window and window[-1] > now - 1.0:
+                return
+            del self._windows[oldest]
+
+    @property
+    def accounts(self) -> int:
+        """How many accounts it holds recent queries of (those of the last second)."""
+        with self._lock:
+            return len(self._windows)
 
     def clear(self) -> None:
         """Forget every account's recent queries (an engine reset)."""
