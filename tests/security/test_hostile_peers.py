@@ -4,11 +4,13 @@ a third-party adapter that claims another's name."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.errors import ApiError
 from videoedit_emulator.engine.query_quota import QueryQuota
+from videoedit_emulator.server import EmulatorServer
 
 
 def test_a_new_key_on_every_query_does_not_grow_the_query_quota_for_ever() -> None:
@@ -42,3 +44,84 @@ def test_an_account_forgotten_when_idle_still_gets_its_quota() -> None:
 
     assert caught.value.code == "Throttling.RateQuota"
     assert quota.accounts == 2
+
+
+# -- the control plane, from a browser ---------------------------------------------------------
+
+
+def rebound(emulator: EmulatorServer) -> dict[str, str]:
+    """What a browser sends from a page of evil.example after its name was rebound to
+    127.0.0.1: the page is same-origin with the emulator, and says so."""
+    name = f"evil.example:{emulator.port}"
+    return {"Host": name, "Origin": f"http://{name}", "Sec-Fetch-Site": "same-origin"}
+
+
+def test_a_rebound_page_cannot_reset_the_emulator_or_plant_a_fault(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    # Was 200: the page reset the emulator, and armed a rule failing every creation.
+    headers = rebound(emulator)
+    for path, body in (("/reset", {}), ("/faults", {"spec": "create:status=503"})):
+        answer = http.post(f"{emulator.url}/_emulator{path}", json=body, headers=headers)
+        assert answer.status_code == 403, path
+        error = answer.json()["error"]
+        assert error["field"] == "host"
+        assert "'evil.example:" in error["message"]
+        assert "DNS rebinding" in error["message"]
+    assert http.get(f"{emulator.url}/_emulator/faults").json()["faults"] == []
+
+
+def test_a_rebound_page_cannot_read_the_journal(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    # Same-origin, the page could read every prompt and input URL of every test.
+    headers = rebound(emulator)
+    del headers["Origin"]  # a GET's fetch carries Sec-Fetch-Site only
+    answer = http.get(f"{emulator.url}/_emulator/journal", headers=headers)
+
+    assert answer.status_code == 403
+    assert answer.json()["error"]["field"] == "host"
+
+
+def test_a_client_that_is_no_browser_may_use_any_name(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    # A test on another machine reaching an emulator bound to 0.0.0.0 by its host name.
+    answer = http.get(f"{emulator.url}/_emulator/health", headers={"Host": "ci-runner:8765"})
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ],
+)
+def test_a_form_without_origin_cannot_advance_the_clock(
+    emulator: EmulatorServer, http: httpx.Client, content_type: str
+) -> None:
+    # A browser that says neither Origin nor Sec-Fetch-Site still labels its form so;
+    # `{"seconds": 1e9}` as a text/plain form was taken (200), and the clock jumped 31 years.
+    answer = http.post(
+        f"{emulator.url}/_emulator/clock/advance",
+        content=b'{"seconds": 1e9}',
+        headers={"Content-Type": content_type},
+    )
+
+    assert answer.status_code == 403
+    error = answer.json()["error"]
+    assert error["field"] == "content-type"
+    assert "the control plane reads JSON" in error["message"]
+    assert "ManualClock" not in http.get(f"{emulator.url}/_emulator/health").json()["clock"]
+
+
+def test_json_without_origin_still_steers_the_emulator(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    url = f"{emulator.url}/_emulator/progression"
+    assert http.put(url, json={"progression": "polls=2"}).status_code == 200
+    bare = http.put(url, content=b'{"progression": "polls=3"}')  # no Content-Type at all
+    assert bare.json() == {"progression": "polls=3"}

@@ -25,7 +25,10 @@ clears both. The journal filters are ``provider``, ``route``, ``method``, ``reac
 
 A call that changes something (any method but GET, HEAD, OPTIONS) that a browser sent from
 another site's page is refused with 403, field ``origin`` (``console/guard.py``): the console
-sends these calls from the browser, and any other page could too, as a plain form.
+sends these calls from the browser, and any other page could too, as a plain form. So is any
+such call with a form's ``Content-Type`` (field ``content-type``: the control plane reads
+JSON), and any call at all a browser sends under a ``Host`` that is no loopback name (field
+``host``: a page whose name was rebound to 127.0.0.1 is same-origin with the emulator).
 
 Per-request directives (any provider route that creates a task honours them):
 
@@ -52,7 +55,12 @@ from videoedit_emulator.engine.config import Progression
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
-from videoedit_emulator.web.console.guard import cross_site_refusal
+from videoedit_emulator.web.console.guard import (
+    cross_site_refusal,
+    form_refusal,
+    rebinding_refusal,
+)
+from videoedit_emulator.web.console.wiring import engine_of
 from videoedit_emulator.web.faults import FaultError, FaultRule
 
 if TYPE_CHECKING:
@@ -162,9 +170,15 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        refusal = cross_site_refusal(request)  # a browser is a client too (console/guard.py)
-        if refusal is not None:
-            return _error(ApiError(ErrorKind.FORBIDDEN, refusal, field="origin", status=403))
+        # A browser is a client too (console/guard.py): refused, with the header to blame.
+        public_url = engine_of(request).config.public_url
+        for field, refusal in (
+            ("host", rebinding_refusal(request, public_url)),
+            ("origin", cross_site_refusal(request)),
+            ("content-type", form_refusal(request)),
+        ):
+            if refusal is not None:
+                return _error(ApiError(ErrorKind.FORBIDDEN, refusal, field=field, status=403))
         try:
             return JSONResponse(await handler(request))
         except ApiError as exc:

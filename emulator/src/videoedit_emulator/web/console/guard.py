@@ -16,6 +16,20 @@ neither did not come from a web page (``httpx``, ``curl``, a test) and goes thro
 client of the control plane has anything new to send. Without this, a page anywhere could
 post ``{"seconds": 1e9}`` to ``/_emulator/clock/advance`` as a ``text/plain`` form, a
 request browsers send without asking.
+
+Two more checks guard the control plane, which (unlike the console) also serves clients on
+other machines when bound so:
+
+``rebinding_refusal``: a browser's request (it carries ``Origin`` or a ``Sec-Fetch-*``
+header) under a ``Host`` that is no loopback name is refused, whatever its method. After DNS
+rebinding the page *is* same-origin with the emulator (``Origin: http://evil.example:8765``
+matches ``Host``), so ``cross_site_refusal`` lets it through: it could reset the emulator,
+plant fault rules, and read the journal.
+
+``form_refusal``: a state change whose ``Content-Type`` is one a plain HTML form can send
+(``text/plain``, ``application/x-www-form-urlencoded``, ``multipart/form-data``) is refused.
+The control plane reads JSON only; a browser that says neither ``Origin`` nor
+``Sec-Fetch-Site`` (older ones, or an extension's) still labels a form so.
 """
 
 from __future__ import annotations
@@ -26,10 +40,12 @@ from starlette.requests import Request
 
 from videoedit_emulator.engine.sources import is_loopback_host
 
-__all__ = ["cross_site_refusal", "loopback_refusal"]
+__all__ = ["cross_site_refusal", "form_refusal", "loopback_refusal", "rebinding_refusal"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAME = frozenset({"same-origin", "none"})
+#: What an HTML form may send without a preflight (the CORS-safelisted content types).
+_FORM_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def _host_name(host_header: str) -> str:
@@ -69,4 +85,34 @@ def cross_site_refusal(request: Request) -> str | None:
         or parts.scheme != request.url.scheme
     ):
         return f"a browser sent this request from another origin (Origin: {origin[:80]})"
+    return None
+
+
+def rebinding_refusal(request: Request, public_url: str | None = None) -> str | None:
+    """Why this browser request names the emulator by a name that is not its own (``None``:
+    fine). Names that are its own: loopback names, and the host of ``public_url``."""
+    headers = request.headers
+    if "origin" not in headers and not any(k.startswith("sec-fetch-") for k in headers):
+        return None  # not a browser: a client on another machine may use any name
+    host = headers.get("host", "")
+    name = _host_name(host).lower()
+    if is_loopback_host(name) or (public_url and name == (urlsplit(public_url).hostname or "")):
+        return None
+    return (
+        f"a browser sent this request under the name {host[:80]!r}, which is not a loopback "
+        "name (localhost, 127.0.0.1, [::1]): a page whose name was made to resolve here "
+        "(DNS rebinding)"
+    )
+
+
+def form_refusal(request: Request) -> str | None:
+    """Why this state-changing request looks like a plain HTML form (``None``: it does not)."""
+    if request.method in _SAFE_METHODS:
+        return None
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind in _FORM_TYPES:
+        return (
+            f"the control plane reads JSON (Content-Type: application/json, or none), "
+            f"not {kind}, which any site's form can send"
+        )
     return None
