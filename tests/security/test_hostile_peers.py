@@ -4,13 +4,24 @@ a third-party adapter that claims another's name."""
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
+from typing import ClassVar
+
 import httpx
 import pytest
+from starlette.routing import BaseRoute
 
+from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.errors import ApiError
 from videoedit_emulator.engine.query_quota import QueryQuota
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.discovery import (
+    ADAPTER_GROUP,
+    installed_adapters,
+    load_adapters,
+    provider_prefixes,
+)
 
 
 def test_a_new_key_on_every_query_does_not_grow_the_query_quota_for_ever() -> None:
@@ -125,3 +136,70 @@ def test_json_without_origin_still_steers_the_emulator(
     assert http.put(url, json={"progression": "polls=2"}).status_code == 200
     bare = http.put(url, content=b'{"progression": "polls=3"}')  # no Content-Type at all
     assert bare.json() == {"progression": "polls=3"}
+
+
+# -- third-party adapters ----------------------------------------------------------------------
+
+#: The emulator's own adapters' names: what a journal or fault rule ``provider`` may give.
+OWN_NAMES = [adapter.name for adapter in installed_adapters()]
+OWN_IDS = provider_prefixes()
+
+
+class ServesTheDashscopeGroup:
+    """A provider id that is the built-in DashScope adapter's name."""
+
+    providers: ClassVar[dict[str, str]] = {"dashscope": "/ds-mirror"}
+
+    @staticmethod
+    def routes(engine: TaskEngine) -> list[BaseRoute]:
+        return []
+
+
+class Plain:
+    providers: ClassVar[dict[str, str]] = {"plain-cloud": "/plain"}
+
+    @staticmethod
+    def routes(engine: TaskEngine) -> list[BaseRoute]:
+        return []
+
+
+def here(name: str, target: str) -> EntryPoint:
+    return EntryPoint(name=name, value=f"{__name__}:{target}", group=ADAPTER_GROUP)
+
+
+def test_an_adapter_serving_a_provider_named_dashscope_is_skipped() -> None:
+    # Was loaded: fault rules for "dashscope" then struck its routes and no longer both
+    # regions' (the group was dropped for a provider of that id), and the journal's
+    # provider=dashscope filter mixed its requests in.
+    adapters, skipped = load_adapters(
+        [here("mirror", "ServesTheDashscopeGroup")], OWN_IDS, OWN_NAMES
+    )
+
+    assert adapters == []
+    assert skipped == ["'mirror' was skipped: provider 'dashscope' is the name of another adapter"]
+
+
+@pytest.mark.parametrize("name", ["dashscope", "oss", "dashscope-singapore"])
+def test_an_adapter_named_after_another_adapter_or_provider_is_skipped(name: str) -> None:
+    # A module adapter is named by its entry point: "dashscope" took over the group's filter.
+    adapters, skipped = load_adapters([here(name, "Plain")], OWN_IDS, OWN_NAMES)
+
+    assert adapters == []
+    assert skipped == [
+        f"{name!r} was skipped: its name {name!r} is another adapter's or provider's"
+    ]
+
+
+def test_the_first_of_two_adapters_of_one_name_wins() -> None:
+    adapters, skipped = load_adapters([here("twin", "Plain"), here("twin", "Valid2")], OWN_IDS)
+
+    assert [dict(a.providers) for a in adapters] == [{"plain-cloud": "/plain"}]
+    assert skipped == ["'twin' was skipped: its name 'twin' is another adapter's or provider's"]
+
+
+class Valid2:
+    providers: ClassVar[dict[str, str]] = {"other-cloud": "/other"}
+
+    @staticmethod
+    def routes(engine: TaskEngine) -> list[BaseRoute]:
+        return []

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -87,11 +87,23 @@ def _as_adapter(name: str, target: Any) -> Adapter | str:
     return ModuleAdapter(name, providers, routes)
 
 
-def _problem(adapter: Adapter, ids: Mapping[str, str], prefixes: list[str]) -> str | None:
+def _problem(
+    adapter: Adapter, ids: Mapping[str, str], prefixes: list[str], names: set[str]
+) -> str | None:
+    """Why ``adapter`` cannot be served beside those that took ``ids``, ``prefixes`` and
+    adapter ``names``, if it cannot.
+
+    Adapter names and provider ids are one namespace: a journal or fault-rule ``provider``
+    filter takes either (``dashscope``: both regions), so an adapter named, or serving a
+    provider id, after another adapter's name would take over that filter."""
     entries: list[tuple[Any, Any]] = list(adapter.providers.items())  # from anyone's code
+    if adapter.name in names or (adapter.name in ids and adapter.name not in adapter.providers):
+        return f"its name {adapter.name!r} is another adapter's or provider's"
     for provider, prefix in entries:
         if not isinstance(provider, str) or not isinstance(prefix, str):
             return "provider ids and prefixes must be strings"
+        if provider in names:
+            return f"provider {provider!r} is the name of another adapter"
         if not prefix.startswith("/") or prefix.endswith("/") or len(prefix) < 2:
             return f"prefix {prefix!r} must start with '/' and not end with it"
         if provider in ids:
@@ -102,10 +114,13 @@ def _problem(adapter: Adapter, ids: Mapping[str, str], prefixes: list[str]) -> s
 
 
 def load_adapters(
-    eps: Sequence[EntryPoint], taken: Mapping[str, str] | None = None
+    eps: Sequence[EntryPoint],
+    taken: Mapping[str, str] | None = None,
+    names: Iterable[str] = (),
 ) -> tuple[list[Adapter], list[str]]:
-    """Load and check ``eps`` (beside the providers ``taken`` already, id -> prefix);
-    return the adapters and the reason each skipped one was (pure: no warnings, no cache).
+    """Load and check ``eps`` (beside the providers ``taken`` already, id -> prefix, and
+    the adapters ``names`` taken); return the adapters and the reason each skipped one was
+    (pure: no warnings, no cache).
 
     The emulator's own adapters come first, then the others, each by `Adapter.order` and
     entry-point name: the first to claim a provider id or a prefix has it. Reasons come in
@@ -115,6 +130,7 @@ def load_adapters(
     skipped: list[str] = []
     ids = dict(taken or {})
     prefixes = [*_RESERVED, *ids.values()]
+    taken_names = set(names)
     loaded: list[tuple[bool, int, str, Adapter]] = []
     for ep in eps:
         try:
@@ -128,11 +144,12 @@ def load_adapters(
             continue
         loaded.append((not _own(ep), adapter.order, ep.name, adapter))
     for _, _, name, adapter in sorted(loaded, key=lambda item: item[:3]):
-        problem = _problem(adapter, ids, prefixes)
+        problem = _problem(adapter, ids, prefixes, taken_names)
         if problem:
             skipped.append(f"{name!r} was skipped: {problem}")
             continue
         adapters.append(adapter)
+        taken_names.add(adapter.name)
         ids.update(adapter.providers)
         prefixes += list(adapter.providers.values())
     return adapters, skipped
@@ -144,7 +161,7 @@ def _installed() -> tuple[tuple[Adapter, ...], tuple[Adapter, ...]]:
     eps = list(entry_points(group=ADAPTER_GROUP))
     own, skipped = load_adapters([ep for ep in eps if _own(ep)])
     taken = {p: prefix for a in own for p, prefix in a.providers.items()}
-    others, more = load_adapters([ep for ep in eps if not _own(ep)], taken)
+    others, more = load_adapters([ep for ep in eps if not _own(ep)], taken, [a.name for a in own])
     for reason in [*skipped, *more]:
         warnings.warn(f"emulator adapter {reason}", AdapterWarning, stacklevel=3)
     return tuple(own), tuple(others)
