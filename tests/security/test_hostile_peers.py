@@ -5,17 +5,23 @@ a third-party adapter that claims another's name."""
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint
+from types import MappingProxyType
 from typing import ClassVar
 
+import anyio
 import httpx
 import pytest
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.errors import ApiError
 from videoedit_emulator.engine.query_quota import QueryQuota
 from videoedit_emulator.server import EmulatorServer
+from videoedit_emulator.web.adapter import Adapter, Operation
+from videoedit_emulator.web.app import create_app
 from videoedit_emulator.web.discovery import (
     ADAPTER_GROUP,
     installed_adapters,
@@ -203,3 +209,107 @@ class Valid2:
     @staticmethod
     def routes(engine: TaskEngine) -> list[BaseRoute]:
         return []
+
+
+# -- the journal's record of URLs ---------------------------------------------------------------
+
+PRESIGNED = (
+    "https://bucket.oss-cn-beijing.aliyuncs.com/in.mp4?OSSAccessKeyId=LTAI5tCanaryKeyId"
+    "&Expires=1893456000&Signature=c2lnbmF0dXJlLWNhbmFyeQ%3D%3D"
+)
+S3_PRESIGNED = (
+    "https://b.s3.amazonaws.com/ref.png?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+    "&X-Amz-Credential=AKIACANARY%2F20261203%2Fus-east-1%2Fs3%2Faws4_request"
+    "&X-Amz-Signature=5ca1ab1ecafe&X-Amz-Security-Token=FwoGZXIvYXdzCanary&sig=azureCanary"
+)
+URL_SECRETS = (
+    "LTAI5tCanaryKeyId",
+    "c2lnbmF0dXJlLWNhbmFyeQ",
+    "AKIACANARY",
+    "5ca1ab1ecafe",
+    "FwoGZXIvYXdzCanary",
+    "azureCanary",
+)
+
+
+def test_a_presigned_input_url_is_journaled_without_its_signature(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    # Kept whole before: the journal (and the console's task page) handed anyone who read
+    # them a link that opens the caller's object in their bucket.
+    media = [{"type": "video", "url": PRESIGNED}, {"type": "reference_image", "url": S3_PRESIGNED}]
+    created = http.post(
+        f"{emulator.base_url('dashscope-singapore')}/services/aigc/video-generation/video-synthesis",
+        json={
+            "model": "wan2.7-videoedit",
+            "input": {"prompt": "ink", "media": media},
+            "parameters": {"resolution": "720P", "duration": 2},
+        },
+        headers={
+            "Authorization": "Bearer sk-test",
+            "X-DashScope-Async": "enable",
+            "Referer": "https://console.example/run?token=refererCanary&page=2",
+        },
+    )
+    assert created.status_code == 200, created.text
+    task_id = created.json()["output"]["task_id"]
+
+    journal = http.get(f"{emulator.url}/_emulator/journal").text
+    page = http.get(f"{emulator.url}/_emulator/ui/tasks/{task_id}").text
+
+    for secret in (*URL_SECRETS, "refererCanary"):
+        assert secret not in journal, secret
+        assert secret not in page, secret
+    [entry] = emulator.journal.entries(route="create")
+    media = entry.body["input"]["media"]
+    assert media[0]["url"] == (
+        "https://bucket.oss-cn-beijing.aliyuncs.com/in.mp4?OSSAccessKeyId=***"
+        "&Expires=1893456000&Signature=***"
+    )
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***" in media[1]["url"]
+    assert entry.headers["referer"] == "https://console.example/run?token=***&page=2"
+
+
+class SignsInItsAnswer(Adapter):
+    """A wire format whose create answers with the result's signed link at once."""
+
+    name = "sync-cloud"
+    providers = MappingProxyType({"sync-cloud": "/sync"})
+    operations = (Operation("create", "POST", "/jobs"),)
+    task_id_at = ("job", "id")
+    key_header = "X-Sync-Key"
+    key_message = "send your key in X-Sync-Key"
+    key_code = "no_key"
+
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        async def create(request: Request, request_id: str) -> Response:
+            link = f"http://127.0.0.1:1/results/out.mp4?Expires=1&Signature=answerCanary{request_id[:4]}"
+            return JSONResponse({"job": {"id": "job-1", "video_url": link}})
+
+        guarded = self.guard(engine, create, realm="sync-cloud")
+        return [Mount("/sync", routes=[Route("/jobs", guarded, methods=["POST"])])]
+
+
+def test_a_signed_link_in_a_create_answer_is_journaled_without_its_signature() -> None:
+    engine = TaskEngine()
+    try:
+        app = create_app(engine, adapters=[SignsInItsAnswer()])
+
+        async def post() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                return await c.post("/sync/jobs", headers={"X-Sync-Key": "k"})
+
+        answer = anyio.run(post)
+    finally:
+        engine.close()
+
+    assert "Signature=answerCanary" in answer.json()["job"]["video_url"]  # the caller's
+    [entry] = app.state.web.journal.entries(route="create")
+    assert entry.task_id == "job-1"
+    assert entry.answer == {
+        "job": {
+            "id": "job-1",
+            "video_url": "http://127.0.0.1:1/results/out.mp4?Expires=1&Signature=***",
+        }
+    }

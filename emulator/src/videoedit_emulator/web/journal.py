@@ -8,8 +8,11 @@ Nothing secret is written down: ``Authorization`` (and the other credential head
 only their scheme (``Bearer ***``), key-like query parameters and OSS signatures read
 ``***`` (so does any header or parameter whose name speaks of a key, token, secret,
 signature, password or credential, such as an adapter plugin's ``X-Acme-Key``), and the request's own key is scrubbed from everything else recorded (path, query,
-headers, JSON body), should a client have echoed it there. Upload bodies (multipart) are
-counted, never stored.
+headers, JSON body), should a client have echoed it there. A URL anywhere in a header, the
+body or a create's answer keeps its credential-shaped query parameters only as ``***``
+(``Signature``, ``OSSAccessKeyId``, ``X-Amz-Signature``, ``X-Amz-Credential``, ``sig``,
+``token``…): a presigned input or a signed result link opens its object for whoever holds
+it. Upload bodies (multipart) are counted, never stored.
 
 The journal keeps the last ``capacity`` entries (10 000 by default) and says how many it
 dropped; the control plane's own calls are not journaled.
@@ -23,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 __all__ = [
     "REDACTED",
@@ -37,6 +40,7 @@ __all__ = [
     "redact_json",
     "redact_query",
     "redact_text",
+    "redact_url",
     "secrets_in",
 ]
 
@@ -66,8 +70,11 @@ SECRET_PARAMS = frozenset(
         "x-oss-signature",
         "security-token",
         "x-oss-security-token",
+        "sig",  # Azure's shared access signatures
     }
 )
+#: A URL with a query, at the start of a string (a presigned input, a signed result link).
+_URL_WITH_QUERY = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://[^?#\s]*\?")
 #: Any other header or parameter whose name says it holds a credential (``X-Acme-Key``,
 #: ``access_token``, ``client_secret``): adapter plugins name their keys as they like.
 _SECRET_NAME = re.compile(r"(?i)auth|key|token|secret|signature|password|cookie|credential")
@@ -116,6 +123,21 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def redact_url(text: str) -> str:
+    """``text`` with the credential-shaped parameters of its URL's query as ``***`` (a text
+    that is no URL with a query is returned as it is); the rest of the URL is kept."""
+    found = _URL_WITH_QUERY.match(text)
+    if found is None:
+        return text
+    query, hash_, fragment = text[found.end() :].partition("#")
+    pieces = []
+    for piece in query.split("&"):
+        name, equals, _ = piece.partition("=")
+        secret = equals and is_secret_param(unquote_plus(name))
+        pieces.append(f"{name}={REDACTED}" if secret else piece)
+    return text[: found.end()] + "&".join(pieces) + hash_ + fragment
+
+
 def redact_headers(headers: Iterable[tuple[str, str]], secrets: Iterable[str]) -> dict[str, str]:
     """Headers by lower-case name; credentials keep only their scheme (``Bearer ***``)."""
     secrets = tuple(secrets)
@@ -126,7 +148,7 @@ def redact_headers(headers: Iterable[tuple[str, str]], secrets: Iterable[str]) -
             scheme, sep, _ = value.strip().partition(" ")
             out[name] = f"{scheme} {REDACTED}" if sep and scheme.isalpha() else REDACTED
         else:
-            out[name] = redact_text(value, secrets)
+            out[name] = redact_url(redact_text(value, secrets))
     return out
 
 
@@ -146,7 +168,7 @@ def redact_json(value: Any, secrets: Iterable[str]) -> Any:
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return redact_text(item, secrets)
+            return redact_url(redact_text(item, secrets))
         if isinstance(item, list):
             return [walk(v) for v in item]
         if isinstance(item, dict):
