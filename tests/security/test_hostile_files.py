@@ -1,4 +1,4 @@
-"""Files a user is handed and gives to videoedit: price tables, manifests, ledgers.
+"""Files a user is handed and gives to videoedit: price tables, manifests, ledgers, videos.
 
 Each test is an attack: a file made to hang, exhaust or subvert the reader. Each must end in
 a clear error naming the file or the field and the rule (or, for a manifest, one bad row
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from videoedit import InvalidRequestError, Ledger, LedgerError
+from videoedit import InvalidRequestError, Ledger, LedgerError, VideoEdit
+from videoedit.billing import estimate
 from videoedit.manifest import read_manifest
 from videoedit.prices import PriceTableError, load_prices
 
@@ -27,7 +28,7 @@ def refused_table(path: Path) -> PriceTableError:
 
 
 def table_with_price(price: str) -> str:
-    return '{"currency": "USD", "prices": {"vtrix": {"wan2.7-videoedit": {"720P": %s}}}}' % price
+    return '{"currency": "USD", "prices": {"vtrix": {"wan2.7-videoedit": {"720P": ' + price + "}}}}"
 
 
 # -- price tables -------------------------------------------------------------------------------
@@ -281,3 +282,33 @@ def test_a_ledger_linked_to_a_real_ledger_is_opened(tmp_path: Path) -> None:
 
     with Ledger(tmp_path / "edits.ledger") as ledger:
         assert ledger.entries() == []
+
+
+# -- local videos, as the client probes them ----------------------------------------------------
+
+
+def test_an_ffconcat_list_named_clip_mp4_is_refused_without_opening_what_it_names(
+    tmp_path: Path,
+) -> None:
+    # ffmpeg chose the concat demuxer by content and opened the FIFO the list names: the
+    # estimate hung 30 s, then raised subprocess.TimeoutExpired.
+    os.mkfifo(tmp_path / "trip.mp4")
+    clip = tmp_path / "clip.mp4"
+    clip.write_text("ffconcat version 1.0\nfile trip.mp4\n")
+
+    with pytest.raises(InvalidRequestError) as caught:
+        estimate(VideoEdit(video=clip), "dashscope-singapore")
+
+    assert caught.value.field == "video"
+    assert "clip.mp4: is a concat file; the container must be mp4 or mov" in str(caught.value)
+
+
+def test_an_ffconcat_list_is_refused_by_the_clients_own_checks(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "trip.mp4")
+    clip = tmp_path / "clip.mov"
+    clip.write_text("ffconcat version 1.0\nfile trip.mp4\n")
+
+    with pytest.raises(InvalidRequestError) as caught:
+        VideoEdit(video=clip).check_local_files()
+
+    assert "clip.mov is a concat file; the container must be mp4 or mov" in str(caught.value)

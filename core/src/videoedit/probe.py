@@ -7,12 +7,13 @@ still refuse a bad video, only later and after the upload.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["VideoInfo", "ffmpeg_exe", "probe_video"]
+__all__ = ["UnsupportedContainer", "VideoInfo", "ffmpeg_exe", "probe_video"]
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #\S+.*?Video:\s*(\w+).*?,\s*(\d{2,5})x(\d{2,5})")
@@ -42,23 +43,56 @@ def ffmpeg_exe() -> str | None:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
+class UnsupportedContainer(ValueError):
+    """The file is of a container the models do not take (``format``: ffmpeg's name)."""
+
+    def __init__(self, format: str) -> None:
+        super().__init__(f"is a {format.split(',')[0]} file; the container must be mp4 or mov")
+        self.format = format
+
+
+#: The one demuxer a probe may open a file with: ffmpeg's "mov,mp4,m4a,3gp,3g2,mj2".
+_DEMUXER = "mov"
+_PROBED = re.compile(r"Format (\S+) probed with")
+_TIMEOUT = 30.0
+
+
+def _ffmpeg(exe: str, path: Path, *options: str) -> str:
+    """ffmpeg's report on ``path``, opened as one local file through the ``mov`` demuxer.
+
+    Without the whitelists a file named ``clip.mp4`` that is an ffconcat list, an HLS
+    playlist or an SDP description makes ffmpeg open what it names: other files, a FIFO
+    (a probe that hung for 30 s, then a raw ``TimeoutExpired``), network addresses. With
+    them another container is refused before anything it names is opened.
+    """
+    argv = [exe, "-hide_banner", "-nostdin", *options]
+    argv += ["-protocol_whitelist", "file", "-format_whitelist", _DEMUXER]
+    argv += ["-i", f"file:{os.fspath(path.resolve())}"]
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, errors="replace", timeout=_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"ffmpeg did not finish reading it within {_TIMEOUT:g} s") from None
+    return proc.stderr
+
+
 def probe_video(path: str | Path, *, exe: str | None = None) -> VideoInfo | None:
     """Read a video's header with ``ffmpeg -i``; ``None`` when no ffmpeg is available.
 
-    Raises ``ValueError`` when ffmpeg finds no video stream in the file.
+    Raises ``ValueError`` when ffmpeg finds no video stream in the file, and
+    `UnsupportedContainer` (a ``ValueError``) for a container but mp4 or mov.
     """
     exe = exe or ffmpeg_exe()
     if exe is None:
         return None
-    proc = subprocess.run(
-        [exe, "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=30,
-        check=False,
-    )
-    return parse_ffmpeg_banner(proc.stderr)
+    path = Path(path)
+    report = _ffmpeg(exe, path)
+    if "not on whitelist" in report:
+        # Which container it is, from the line ffmpeg prints before it refuses to open it.
+        probed = _PROBED.search(_ffmpeg(exe, path, "-v", "debug"))
+        raise UnsupportedContainer(probed[1] if probed else "unknown")
+    return parse_ffmpeg_banner(report)
 
 
 def parse_ffmpeg_banner(text: str) -> VideoInfo:

@@ -321,7 +321,7 @@ def check_local_video(
     The size rule always runs; container (by content, not only by name), duration, sides and
     aspect ratio need ``videoedit[probe]`` and are skipped without it.
     """
-    from videoedit.probe import probe_video
+    from videoedit.probe import UnsupportedContainer, probe_video
 
     def broken(rule: str, name: str = field) -> FieldRuleError:
         return FieldRuleError(name, rule)
@@ -332,6 +332,8 @@ def check_local_video(
         raise broken(f"{path.name} is {_size(size)}; the limit is {_size(limit)}")
     try:
         info = probe_video(path)
+    except UnsupportedContainer as exc:
+        raise broken(f"{path.name} {exc}") from None
     except ValueError as exc:
         raise broken(f"{path.name}: {exc}") from None
     if info is None:
