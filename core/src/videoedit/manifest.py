@@ -118,9 +118,9 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        bad_line = data[: exc.start].count(b"\n") + 1
         raise InvalidRequestError(
-            f"manifest {str(path)!r}: line {line} is not UTF-8 text",
+            f"manifest {str(path)!r}: line {bad_line} is not UTF-8 text",
             field="manifest",
             rule="a UTF-8 file",
         ) from None
