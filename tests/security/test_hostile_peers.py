@@ -144,6 +144,30 @@ def test_json_without_origin_still_steers_the_emulator(
     assert bare.json() == {"progression": "polls=3"}
 
 
+def test_advances_that_add_up_past_year_9999_are_refused(
+    emulator: EmulatorServer, http: httpx.Client
+) -> None:
+    # Each advance was bounded (100 years), their sum was not: 81 of them reached year
+    # 10121, and the task listing answered 500 ("year 10121 is out of range") until reset.
+    url = f"{emulator.url}/_emulator/clock/advance"
+    try:
+        answers = [http.post(url, json={"seconds": 100 * 365 * 86400}) for _ in range(81)]
+        listing = http.get(
+            f"{emulator.base_url('dashscope-singapore')}/tasks",
+            headers={"Authorization": "Bearer sk-test"},
+        )
+    finally:
+        emulator.reset()
+
+    refused = [a for a in answers if a.status_code != 200]
+    assert refused, "every advance was taken"
+    assert {a.status_code for a in refused} == {400}
+    error = refused[0].json()["error"]
+    assert error["field"] == "seconds"
+    assert "would move the clock past 9000-01-01" in error["message"]
+    assert listing.status_code == 200
+
+
 # -- third-party adapters ----------------------------------------------------------------------
 
 #: The emulator's own adapters' names: what a journal or fault rule ``provider`` may give.

@@ -229,6 +229,10 @@ def _flag(request: Request, name: str) -> bool | None:
 
 #: The longest jump of the clock: far past every lifetime, and still a valid date.
 _MAX_ADVANCE = 100 * 365 * 86400.0
+#: The latest the manual clock may read: 9000-01-01 UTC. Every date the wire shows is a
+#: ``datetime``, which ends with year 9999; the margin leaves room for what is dated after
+#: now (result links, task and upload lifetimes). Advances add up, so each one is checked.
+_LATEST_CLOCK = 221845392000.0
 
 
 def _progression(body: Mapping[str, Any]) -> Progression:
@@ -304,6 +308,12 @@ def routes(web: WebState) -> list[BaseRoute]:
             or not 0 <= seconds <= _MAX_ADVANCE
         ):
             raise ApiError.invalid("seconds", f"must be a number from 0 to {_MAX_ADVANCE:.0f}")
+        if engine.clock.now() + seconds > _LATEST_CLOCK:
+            raise ApiError.invalid(
+                "seconds",
+                f"would move the clock past 9000-01-01 (it reads {engine.clock.now():.0f}); "
+                "dates on the wire end with year 9999",
+            )
         clock = engine.clock
         if not isinstance(clock, ManualClock):
             clock = engine.use_clock(ManualClock(engine.clock.now()))
