@@ -4,6 +4,9 @@ a third-party adapter that claims another's name."""
 
 from __future__ import annotations
 
+import copy
+import json
+import tracemalloc
 from importlib.metadata import EntryPoint
 from types import MappingProxyType
 from typing import ClassVar
@@ -28,6 +31,7 @@ from videoedit_emulator.web.discovery import (
     load_adapters,
     provider_prefixes,
 )
+from videoedit_emulator.web.journal import Journal, JournalEntry
 
 
 def test_a_new_key_on_every_query_does_not_grow_the_query_quota_for_ever() -> None:
@@ -61,6 +65,37 @@ def test_an_account_forgotten_when_idle_still_gets_its_quota() -> None:
 
     assert caught.value.code == "Throttling.RateQuota"
     assert quota.accounts == 2
+
+
+def test_bodies_that_cost_20_times_their_size_do_not_grow_the_journal_past_its_budget() -> None:
+    # A 64 KiB body of empty lists, sent to any provider route with any key or none, held
+    # 1.4 MB as Python objects: the 10 000 entries the journal kept came to 14 GB.
+    body = json.loads("[" + ",".join(["[]"] * 21_800) + "]")
+    journal = Journal(max_bytes=8 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        for n in range(30):
+            entry = JournalEntry(n + 1, 0.0, "POST", "/api/v1/x", {}, None, "create", {})
+            entry.body = copy.deepcopy(body)
+            journal.record(entry)
+            del entry
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert journal.held_bytes <= 8 * 1024 * 1024
+    assert held < 2 * 8 * 1024 * 1024  # the estimate is near what Python holds
+    assert journal.dropped == 30 - len(journal)
+    assert [e.seq for e in journal.entries()][-1] == 30  # the newest are kept
+
+
+def test_the_journal_keeps_its_entries_of_ordinary_size() -> None:
+    journal = Journal(capacity=3)
+    for n in range(5):
+        journal.record(JournalEntry(n + 1, 0.0, "GET", "/x", {}, None, "status", {}))
+
+    assert [e.seq for e in journal.entries()] == [3, 4, 5]
+    assert journal.dropped == 2
 
 
 # -- the control plane, from a browser ---------------------------------------------------------

@@ -14,8 +14,9 @@ body or a create's answer keeps its credential-shaped query parameters only as `
 ``token``…): a presigned input or a signed result link opens its object for whoever holds
 it. Upload bodies (multipart) are counted, never stored.
 
-The journal keeps the last ``capacity`` entries (10 000 by default) and says how many it
-dropped; the control plane's own calls are not journaled.
+The journal keeps the last ``capacity`` entries (10 000 by default), within ``max_bytes``
+(128 MiB by default, estimated from what each entry holds), and says how many it dropped;
+the control plane's own calls are not journaled.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_PARAMS",
     "Journal",
     "JournalEntry",
+    "entry_cost",
     "is_secret_header",
     "is_secret_param",
+    "json_cost",
     "redact_headers",
     "redact_json",
     "redact_query",
@@ -84,6 +88,12 @@ _MIN_SCRUB = 6
 #: JSON bodies up to this size are kept (redacted); larger ones are only counted.
 BODY_LIMIT = 64 * 1024
 DEFAULT_CAPACITY = 10_000
+#: What the kept entries may cost in all, estimated (`entry_cost`): 10 000 entries of
+#: 64 KiB bodies such as ``[[],[],…]`` held 14 GB as Python objects (1.4 MB each), sent by
+#: anyone who can reach a provider route, key or none.
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
+#: The estimated cost of one JSON value held as a Python object (a list, an int, a slot).
+_NODE_COST = 64
 
 
 def is_secret_header(name: str) -> bool:
@@ -240,14 +250,44 @@ class JournalEntry:
         }
 
 
-class Journal:
-    """The last ``capacity`` requests (thread-safe)."""
+def json_cost(value: Any) -> int:
+    """About how many bytes ``value`` (a JSON value) takes held as Python objects."""
+    cost, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        cost += _NODE_COST
+        if isinstance(item, str):
+            cost += len(item)
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                cost += _NODE_COST + len(str(key))
+                stack.append(member)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return cost
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+
+def entry_cost(entry: JournalEntry) -> int:
+    """About how many bytes ``entry`` holds: its body, its answer, its headers and query."""
+    texts = (entry.path, *entry.headers.keys(), *entry.headers.values(), *entry.query.values())
+    return 1024 + sum(map(len, texts)) + json_cost(entry.body) + json_cost(entry.answer)
+
+
+class Journal:
+    """The last ``capacity`` requests, within ``max_bytes`` in all (thread-safe): the
+    oldest entries go first, counted in ``dropped``."""
+
+    def __init__(
+        self, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         if capacity < 1:
             raise ValueError("journal capacity: must be >= 1")
+        if max_bytes < 1:
+            raise ValueError("journal max_bytes: must be >= 1")
         self._lock = threading.Lock()
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self.capacity, self.max_bytes = capacity, max_bytes
+        self._entries: deque[tuple[JournalEntry, int]] = deque()
+        self._bytes = 0
         self._seq = 0
         self.dropped = 0
 
@@ -256,17 +296,30 @@ class Journal:
             self._seq += 1
             return self._seq
 
-    def record(self, entry: JournalEntry) -> None:
+    @property
+    def held_bytes(self) -> int:
+        """What the kept entries cost in all, estimated (`entry_cost`)."""
         with self._lock:
-            if len(self._entries) == self._entries.maxlen:
+            return self._bytes
+
+    def record(self, entry: JournalEntry) -> None:
+        cost = entry_cost(entry)
+        with self._lock:
+            self._entries.append((entry, cost))
+            self._bytes += cost
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.capacity or self._bytes > self.max_bytes
+            ):
+                _, gone = self._entries.popleft()
+                self._bytes -= gone
                 self.dropped += 1
-            self._entries.append(entry)
 
     def clear(self) -> int:
         """Forget every entry (numbering restarts); how many there were."""
         with self._lock:
             count = len(self._entries)
             self._entries.clear()
+            self._bytes = 0
             self._seq = 0
             self.dropped = 0
             return count
@@ -288,7 +341,7 @@ class Journal:
         """Entries in arrival order, filtered (``provider`` may name an adapter for all its
         providers: ``provider="dashscope"`` means both regions)."""
         with self._lock:
-            found = sorted(self._entries, key=lambda e: e.seq)
+            found = sorted((entry for entry, _ in self._entries), key=lambda e: e.seq)
         out = []
         for entry in found:
             if provider is not None and provider not in (entry.provider, entry.group):
