@@ -68,7 +68,7 @@ def test_an_account_forgotten_when_idle_still_gets_its_quota() -> None:
 
 
 def test_bodies_that_cost_20_times_their_size_do_not_grow_the_journal_past_its_budget() -> None:
-    # A 64 KiB body of empty lists, sent to any provider route with any key or none, held
+    # A 64 KiB body of empty lists, sent to a provider route with any key (no keys set), held
     # 1.4 MB as Python objects: the 10 000 entries the journal kept came to 14 GB.
     body = json.loads("[" + ",".join(["[]"] * 21_800) + "]")
     journal = Journal(max_bytes=8 * 1024 * 1024)

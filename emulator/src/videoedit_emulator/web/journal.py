@@ -89,8 +89,8 @@ _MIN_SCRUB = 6
 BODY_LIMIT = 64 * 1024
 DEFAULT_CAPACITY = 10_000
 #: What the kept entries may cost in all, estimated (`entry_cost`): 10 000 entries of
-#: 64 KiB bodies such as ``[[],[],…]`` held 14 GB as Python objects (1.4 MB each), sent by
-#: anyone who can reach a provider route, key or none.
+#: 64 KiB bodies such as ``[[],[],…]`` held 14 GB as Python objects (1.4 MB each), sent with
+#: any key when no keys are configured.
 DEFAULT_MAX_BYTES = 128 * 1024 * 1024
 #: The estimated cost of one JSON value held as a Python object (a list, an int, a slot).
 _NODE_COST = 64
