@@ -86,7 +86,8 @@ class IllegalTransition(RuntimeError):
     def __init__(self, state: TaskStatus, event: Event) -> None:
         allowed = sorted(e.value for (s, e) in TRANSITIONS if s is state)
         if allowed:
-            may = f"from {state.value} it may only {', '.join(allowed[:-1])} or {allowed[-1]}"
+            choices = " or ".join(filter(None, (", ".join(allowed[:-1]), allowed[-1])))
+            may = f"from {state.value} it may only {choices}"
         else:
             may = f"no move leaves {state.value}"
         super().__init__(f"a {state.value} task cannot {event.value}: {may}")
