@@ -20,7 +20,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine.config import Progression
@@ -115,8 +115,7 @@ class Phase(enum.Enum):
     DUE = "due"
 
 
-@dataclass(frozen=True)
-class Clockwork:
+class Clockwork(NamedTuple):
     """What a progression reads of a task: the instant it counts from, its status queries,
     and when it was first seen due (the end of a ``polls=N`` task, known only once seen)."""
 
@@ -125,10 +124,11 @@ class Clockwork:
     due_seen_at: float | None = None
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """A progression's answer at one instant: the phase, the fraction done (in [0, 1]),
-    when the task is due (``None``: not known yet) and when it left PENDING by the schedule."""
+    when the task is due (``None``: not known yet) and when it left PENDING by the schedule.
+
+    (Tuples, as `Clockwork`: one is made on every poll of a live task.)"""
 
     phase: Phase
     fraction: float

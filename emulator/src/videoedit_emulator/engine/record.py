@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine.config import Progression
-from videoedit_emulator.engine.lifecycle import TERMINAL, Clockwork, Reading, mode_of
+from videoedit_emulator.engine.lifecycle import TERMINAL, Clockwork, Mode, Reading, mode_of
 from videoedit_emulator.engine.models.base import JobPlan, RenderPlan
 from videoedit_emulator.engine.quotas import QuotaGroup
 from videoedit_emulator.engine.snapshots import ResultView, TaskView, UsageFigures
@@ -62,10 +62,16 @@ class TaskRecord:
     #: of finished tasks are the commonest query there is.
     final: TaskView | None = None
 
+    #: The mode that times ``progression`` (``lifecycle.py``), and the progression it was made
+    #: for: made again only when the progression changes, as it is read on every poll.
+    timing: tuple[Progression, Mode] | None = None
+
     def read(self, now: float) -> Reading:
         """What the task's progression says at ``now`` (``lifecycle.py``)."""
-        clock = Clockwork(self.base_time, self.polls, self.due_seen_at)
-        return mode_of(self.progression).read(clock, now)
+        timing = self.timing
+        if timing is None or timing[0] is not self.progression:
+            timing = self.timing = (self.progression, mode_of(self.progression))
+        return timing[1].read(Clockwork(self.base_time, self.polls, self.due_seen_at), now)
 
     def ends_at(self, now: float) -> float | None:
         """When a task that holds a slot ends, as soon as that can be known: when it is due,
