@@ -17,7 +17,7 @@ UV := $(TOOLS)/bin/uv
 endif
 RUN := $(UV) run --no-sync
 
-.PHONY: all sync test lint typecheck docs docs-serve browser pytest demo bench dist clean
+.PHONY: all sync test lint typecheck docs docs-serve browser pytest screenshots demo bench dist clean
 
 all: test
 
@@ -80,6 +80,11 @@ browser:
 
 pytest: sync browser
 	$(RUN) pytest $(PYTEST_ARGS)
+
+# The console's pictures in docs/images/console-*.png, taken by its browser tests (every run
+# of those tests also leaves them in build/screenshots/). Commit them with the change they show.
+screenshots: sync browser
+	VIDEOEDIT_SCREENSHOTS=1 $(RUN) pytest -q -p no:randomly tests/browser/test_console_in_chromium.py
 
 test: lint typecheck docs pytest
 

@@ -31,7 +31,7 @@ from typing import IO, Any
 import httpx
 
 from videoedit_emulator.render import ffmpeg_path
-from videoedit_emulator.web.app import PROVIDER_PREFIXES
+from videoedit_emulator.web.discovery import provider_prefixes
 
 __all__ = [
     "KEY",
@@ -196,7 +196,7 @@ class Emulator:
                 self.proc.wait()
 
     def base_url(self, provider: str = "dashscope-beijing") -> str:
-        return self.url + PROVIDER_PREFIXES[provider]
+        return self.url + provider_prefixes()[provider]
 
     def status(self) -> dict[str, int]:
         """``VmRSS`` and ``VmHWM`` (peak) of the emulator process, in KiB."""

@@ -83,6 +83,7 @@ def test_a_plugin_adds_a_flag_to_a_core_command_and_comes_last_in_the_help(
     assert commands == [
         "providers",
         "edit",
+        "estimate",
         "status",
         "wait",
         "cancel",

@@ -9,11 +9,15 @@ import httpx
 import pytest
 
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
+from videoedit_emulator.web.app import create_app
 from videoedit_emulator.web.discovery import (
     ADAPTER_GROUP,
     load_adapters,
+    provider_prefixes,
 )
+
+#: The providers served already (the emulator's own and the worked example's).
+PROVIDER_PREFIXES = provider_prefixes()
 
 
 def ep(name: str, target: str) -> EntryPoint:
@@ -72,14 +76,11 @@ def test_the_first_of_two_adapters_claiming_one_provider_wins() -> None:
     assert skipped == ["'b-second' was skipped: provider 'zeta-cloud' is already served at '/zeta'"]
 
 
-def test_a_discovered_adapter_is_mounted_on_the_shared_engine(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_discovered_adapter_is_mounted_on_the_shared_engine() -> None:
     adapters, _ = load_adapters([ep("zeta", "Valid")], PROVIDER_PREFIXES)
-    monkeypatch.setattr("videoedit_emulator.web.app.discovered_adapters", lambda: tuple(adapters))
     engine = TaskEngine()
     try:
-        app = create_app(engine)
+        app = create_app(engine, adapters=adapters)
         transport = httpx.ASGITransport(app=app)
 
         async def get() -> httpx.Response:

@@ -150,6 +150,23 @@ def test_the_apache_licence_text_is_in_the_wheel_and_the_sdist(
     assert b"Version 2.0, January 2004" in licence
 
 
+def test_the_emulator_wheel_carries_the_consoles_templates_and_scripts(
+    built: dict[str, dict[str, Path]],
+) -> None:
+    """Package data: without them the console answers 500 on every page once installed."""
+    console = ROOT / "emulator/src/videoedit_emulator/web/console"
+    wanted = {
+        "videoedit_emulator/web/console/" + str(path.relative_to(console))
+        for folder in ("templates", "static")
+        for path in (console / folder).iterdir()
+    }
+    names = set(check_dist.read_artifact(built["videoedit-emulator"]["wheel"]).files)
+
+    assert {"videoedit_emulator/web/console/templates/base.html"} <= wanted
+    assert {"videoedit_emulator/web/console/static/console.js"} <= wanted
+    assert wanted <= names
+
+
 def test_every_distribution_has_the_version_of_the_version_file(
     built: dict[str, dict[str, Path]],
 ) -> None:

@@ -7,7 +7,16 @@ import json
 
 import httpx
 import pytest
-from resilience_wire import KEY, Control, auth, create, create_body, create_url, task_id_of
+from resilience_wire import (
+    KEY,
+    Control,
+    auth,
+    create,
+    create_body,
+    create_url,
+    status,
+    task_id_of,
+)
 
 from videoedit_emulator.server import EmulatorServer
 from videoedit_emulator.web.journal import Journal, JournalEntry
@@ -33,6 +42,16 @@ def test_a_create_is_journaled_with_its_route_body_answer_and_task(
     assert entry["faults"] == []
     assert entry["headers"]["authorization"] == "Bearer ***"
     assert entry["headers"]["x-dashscope-async"] == "enable"
+    assert entry["answer"] == created.json()  # what the caller was answered
+
+
+def test_only_a_creates_answer_is_kept(
+    emulator: EmulatorServer, http: httpx.Client, control: Control
+) -> None:
+    created = create(http, emulator, "vtrix")
+    status(http, emulator, "vtrix", task_id_of("vtrix", created))
+    answers = [(e["route"], e["answer"]) for e in control.journal()]
+    assert answers == [("create", created.json()), ("status", None)]
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ succeeds (result links last 24 hours). Given a pacer (``videoedit.pacing.Pacer``
 the provider's quotas), each creation waits for its turn and each running task holds one of
 its slots. Given ``max_billed_seconds``, a row whose estimate would take the batch past it is
 not submitted (``HELD``); rows already sent count with their billed seconds where known, else
-their estimate. ``on_progress`` is told every change: counts by state, billed seconds so far,
-an ETA.
+their estimate, and a row that bills nothing (refused before it was sent, or a task that
+failed or was canceled: failed tasks are free) gives its share back. ``on_progress`` is
+told every change: counts by state, billed seconds so far, an ETA.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ class _Run:
     reports: dict[str, RowReport] = field(default_factory=dict)
     committed: float = 0.0
     billed: float = 0.0
+    #: What each row holds of ``committed`` (its billed seconds, else its estimate).
+    reserved: dict[str, float] = field(default_factory=dict)
 
 
 class Batch:
@@ -214,8 +217,9 @@ class Batch:
             if state is RowState.HELD:
                 state = RowState.QUEUED  # the cap may have changed: look again
             run.states[filed_row.row_id] = state
-            if entry is not None and entry.task_id is not None:
-                run.committed += _cost(entry.billed_seconds, filed_row.estimate)
+            if entry is not None and entry.task_id is not None and entry.status not in _FREE:
+                run.reserved[filed_row.row_id] = _cost(entry.billed_seconds, filed_row.estimate)
+                run.committed += run.reserved[filed_row.row_id]
                 if entry.status is TaskStatus.SUCCEEDED:
                     run.billed += entry.billed_seconds or 0.0
         limiter = anyio.CapacityLimiter(self.concurrency)
@@ -289,6 +293,7 @@ class Batch:
                 )
             else:
                 run.committed += filed.estimate
+                run.reserved[row.id] = filed.estimate
                 return True
         model = row.request.model_for(self.client.provider.encode_context())
         self.ledger.record_intent(filed.fingerprint, self.client.provider_id, model, row.request)
@@ -336,9 +341,15 @@ class Batch:
             extra = {"error_code": None, "error": None}
         self._run_state.reports[row.id] = row_report(filed, entry, state, **extra)
         billed = entry.billed_seconds if entry is not None else None
+        run = self._run_state
         if state is RowState.SUCCEEDED and billed is not None and not counted:
-            self._run_state.committed += billed - (filed.estimate or 0.0)
-            self._run_state.billed += billed
+            run.committed += billed - run.reserved.pop(row.id, 0.0)
+            run.billed += billed
+        elif state is RowState.FAILED and (
+            entry is None or entry.task_id is None or entry.status in _FREE
+        ):
+            # Refused before it was sent, or failed or canceled there: failed tasks are free.
+            run.committed -= run.reserved.pop(row.id, 0.0)
         self._set(row.id, state)
 
     def _progress(self, row_id: str | None, state: RowState | None) -> None:
@@ -376,6 +387,10 @@ _ROW_STATES = {
     TaskStatus.RUNNING: RowState.RUNNING,
     TaskStatus.SUCCEEDED: RowState.DOWNLOADING,
 }
+
+
+#: Task statuses that bill nothing (documented: failed tasks are free).
+_FREE = frozenset({TaskStatus.FAILED, TaskStatus.CANCELED})
 
 
 def _cost(billed: float | None, estimate: float | None) -> float:

@@ -6,6 +6,10 @@ A row's state is told from its ledger entry: ``QUEUED`` (nothing sent), ``SUBMIT
 failed, or the row met an error, named by ``error``), ``HELD`` (not sent: it would pass
 ``max_billed_seconds``), ``UNDECIDED`` (its creation may have been sent and the ledger cannot
 tell: see [`SubmissionUncertainError`][videoedit.errors.SubmissionUncertainError]).
+
+Each row also sets the seconds billed against the estimate made before it was sent
+(`RowReport.billed_minus_estimate`; ``over_estimate`` when the service billed more), and
+the totals do the same over the rows that have both (`BatchReport.compared`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from typing import Any
 from videoedit.ledger import EditState, Ledger, LedgerEntry, LedgerRow
 from videoedit.task import TaskStatus
 
-__all__ = ["BatchReport", "RowReport", "RowState", "report_from_ledger"]
+__all__ = ["OVER_ESTIMATE_SLACK", "BatchReport", "RowReport", "RowState", "report_from_ledger"]
+
+#: Billed seconds this far above an estimate are rounding (ffmpeg's centiseconds), not news.
+OVER_ESTIMATE_SLACK = 0.05
 
 
 class RowState(str, enum.Enum):
@@ -57,6 +64,21 @@ class RowReport:
     estimate_exact: bool | None = None
     error_code: str | None = None
     error: str | None = None
+    #: Money the provider reported billing, in its own unit (Vtrix reports a ``cost``).
+    billed_cost: float | None = None
+
+    @property
+    def billed_minus_estimate(self) -> float | None:
+        """How far the billed seconds came from the estimate (``None`` unless both are known)."""
+        if self.billed_seconds is None or self.estimate_seconds is None:
+            return None
+        return round(self.billed_seconds - self.estimate_seconds, 2)
+
+    @property
+    def over_estimate(self) -> bool:
+        """Billed more than estimated (beyond ffmpeg's 0.05 s of rounding): worth a look."""
+        difference = self.billed_minus_estimate
+        return difference is not None and difference > OVER_ESTIMATE_SLACK
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +92,8 @@ class RowReport:
             "billed_seconds": self.billed_seconds,
             "estimate_seconds": self.estimate_seconds,
             "estimate_exact": self.estimate_exact,
+            "billed_minus_estimate": self.billed_minus_estimate,
+            "billed_cost": self.billed_cost,
             "error_code": self.error_code,
             "error": self.error,
         }
@@ -98,6 +122,25 @@ class BatchReport:
         return sum(known) if known else None
 
     @property
+    def compared(self) -> tuple[RowReport, ...]:
+        """The rows both billed and estimated: those the estimate can be checked against."""
+        return tuple(r for r in self.rows if r.billed_minus_estimate is not None)
+
+    @property
+    def estimate_of_billed(self) -> float | None:
+        """The estimate of the `compared` rows, to set against `billed_seconds`."""
+        rows = self.compared
+        return round(sum(r.estimate_seconds or 0.0 for r in rows), 2) if rows else None
+
+    @property
+    def billed_minus_estimate(self) -> float | None:
+        """Billed seconds less the estimate, over the `compared` rows."""
+        rows = self.compared
+        if not rows:
+            return None
+        return round(sum(r.billed_minus_estimate or 0.0 for r in rows), 2)
+
+    @property
     def ok(self) -> bool:
         """Every row saved, and no bad row."""
         return not self.bad_rows and all(r.state is RowState.SUCCEEDED for r in self.rows)
@@ -111,6 +154,9 @@ class BatchReport:
                 "counts": dict(self.counts),
                 "billed_seconds": self.billed_seconds,
                 "estimate_seconds": self.estimate_seconds,
+                "compared_rows": len(self.compared),
+                "estimate_of_billed_seconds": self.estimate_of_billed,
+                "billed_minus_estimate": self.billed_minus_estimate,
             },
         }
 
@@ -152,7 +198,13 @@ def row_report(
         estimate_exact=row.estimate_exact,
         error_code=extra.get("error_code", entry.error_code if entry else None),
         error=extra.get("error", entry.error_message if entry else None),
+        billed_cost=_cost(entry),
     )
+
+
+def _cost(entry: LedgerEntry | None) -> float | None:
+    value = entry.usage.get("cost") if entry is not None and entry.usage else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def report_from_ledger(

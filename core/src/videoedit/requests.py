@@ -24,6 +24,7 @@ from videoedit.media import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from videoedit.billing import Estimate, Lengths
     from videoedit.encoding import EncodeContext
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
 
 MAX_SEED = 2_147_483_647
 MAX_VIDEO_BYTES = 100 * 1024 * 1024
+#: The longest input video wan2.7 takes (documented: 2 to 10 s).
+MAX_INPUT_SECONDS = 10.0
 
 Resolution = Literal["720P", "1080P"]
 Ratio = Literal["16:9", "9:16", "1:1", "4:3", "3:4"]
@@ -173,6 +176,15 @@ class EditRequest(BaseModel):
         """
         return self.model
 
+    def billable(self, lengths: Lengths) -> Estimate | None:
+        """The billable seconds of this request by its model's documented rule
+        ([`videoedit.billing.estimate`][videoedit.billing.estimate]); ``None`` (here) when the rule is not known.
+
+        ``lengths.of(source)`` measures a local video (``None`` for a URL: the estimate is
+        then the documented upper bound, with ``exact=False``). Request types override it.
+        """
+        return None
+
 
 class VideoEdit(EditRequest):
     """The wan2.7 instruction edit (``wan2.7-videoedit``): restyle or edit one video by prompt.
@@ -248,6 +260,36 @@ class VideoEdit(EditRequest):
                 "must be 0 (keep the input's length) or an integer from 2 to 10 seconds"
             )
         return value
+
+    def billable(self, lengths: Lengths) -> Estimate:
+        """Input seconds plus output seconds (see [`videoedit.billing.estimate`][videoedit.billing.estimate]).
+
+        A video that cannot be measured counts as the longest input the model takes (10 s),
+        and its output as ``duration`` or that same 10 s.
+        """
+        from videoedit.billing import Estimate, whole_seconds
+
+        measured = lengths.of(self.video)
+        if measured is None:
+            input_seconds = MAX_INPUT_SECONDS
+            output = float(self.duration or MAX_INPUT_SECONDS)
+            note: str | None = (
+                f"{lengths.why(self.video)}; a wan2.7 input lasts at most "
+                f"{MAX_INPUT_SECONDS:g} s, so this is an upper bound"
+            )
+        else:
+            input_seconds = measured
+            output = float(self.duration or whole_seconds(measured))
+            note = None
+        return Estimate(
+            seconds=round(input_seconds + output, 2),
+            exact=measured is not None,
+            note=note,
+            model=self.model,
+            resolution=self.resolution,
+            input_seconds=input_seconds,
+            output_seconds=output,
+        )
 
     def check_local_files(self) -> None:
         """A local ``video``'s size and, with ffmpeg, its content (see the class docstring)."""

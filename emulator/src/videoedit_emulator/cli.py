@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from videoedit_emulator import __version__
-from videoedit_emulator.engine.config import MIB, REALMS, EmulatorConfig, Progression
+from videoedit_emulator.engine.config import MIB, EmulatorConfig, Progression
 from videoedit_emulator.engine.sources import is_loopback_host
 from videoedit_emulator.stopping import StopSignals, die_of
+from videoedit_emulator.web.adapter_set import AdapterSet
+from videoedit_emulator.web.discovery import discovered_adapters, installed_adapters
 from videoedit_emulator.web.faults import FaultError, FaultRule, parse_spec
 
 __all__ = ["build_parser", "exposure_warning", "main"]
@@ -25,9 +27,10 @@ def _progression(value: str) -> Progression:
 
 def _key(value: str) -> tuple[str, str]:
     key, sep, realm = value.rpartition("=")
-    if not sep or not key or realm not in REALMS:
+    realms = AdapterSet(installed_adapters()).realms()
+    if not sep or not key or realm not in realms:
         raise argparse.ArgumentTypeError(
-            f"{value!r}: must read KEY=REALM with REALM one of {', '.join(REALMS)}"
+            f"{value!r}: must read KEY=REALM with REALM one of {', '.join(realms)}"
         )
     return key, realm
 
@@ -44,7 +47,9 @@ def _positive_float(value: str) -> float:
 
 def _fault(value: str) -> FaultRule:
     try:
-        return parse_spec(value)
+        rule = parse_spec(value)
+        AdapterSet(installed_adapters()).fault_targets().check(rule)
+        return rule
     except FaultError as exc:
         raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
 
@@ -160,7 +165,7 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
 
     from videoedit_emulator.engine import TaskEngine
     from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
-    from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
+    from videoedit_emulator.web.app import create_app
 
     config = EmulatorConfig(
         seed=args.seed,
@@ -186,20 +191,25 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         print(warning, file=sys.stderr)
     engine = TaskEngine(config)
     try:
+        app = create_app(engine)
+        others = AdapterSet(discovered_adapters()).prefixes()
         print(
             f"videoedit-emulator serving on {root}  (seed {config.seed}, progression {config.progression})"
         )
-        for provider, prefix in PROVIDER_PREFIXES.items():
-            print(f"  {provider:<20} {root}{prefix}")
+        for provider, prefix in app.state.web.adapters.prefixes().items():
+            if provider not in others:
+                print(f"  {provider:<20} {root}{prefix}")
         print(f"  {'control plane':<20} {root}/_emulator/")
         for rule in args.fault:
-            engine.faults.add_rule(rule)
+            app.state.web.faults.add_rule(rule)
             print(f"  {'fault ' + rule.id:<20} {rule}")
         print(
             f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)"
         )
+        for provider, prefix in others.items():  # adapters of other packages
+            print(f"  {provider:<20} {root}{prefix}")
         sys.stdout.flush()
-        server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
+        server = uvicorn.Server(uvicorn_config(app, log_level="info"))
         stop.on_stop(lambda: setattr(server, "should_exit", True))
         tune_gc()  # this process is the emulator: see docs/performance.md
         if stop.received is None:

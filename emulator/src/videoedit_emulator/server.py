@@ -27,12 +27,12 @@ from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.config import EmulatorConfig
 from videoedit_emulator.engine.sources import is_loopback_host
 from videoedit_emulator.web.app import create_app
-from videoedit_emulator.web.discovery import provider_prefixes
 
 if TYPE_CHECKING:
     import videoedit
     from videoedit_emulator.web.faults import FaultPlan
     from videoedit_emulator.web.journal import Journal
+    from videoedit_emulator.web.state import WebState
 
 __all__ = ["DEFAULT_API_KEY", "EmulatorServer", "listen_socket", "tune_gc", "uvicorn_config"]
 
@@ -115,11 +115,19 @@ class EmulatorServer:
     ) -> None:
         if engine is not None and (config is not None or overrides):
             raise ValueError("EmulatorServer: give an engine or a config, not both")
+        own_engine = engine is None
         if engine is None:
             config = dataclasses.replace(config or EmulatorConfig(), **overrides)
             engine = TaskEngine(config)
         self.engine = engine
-        self.app = create_app(engine)
+        try:
+            self.app = create_app(engine)  # refuses a key bound to a realm nobody serves
+        except Exception:
+            if own_engine:
+                engine.close()
+            raise
+        #: The web app's adapters, fault rules and journal (`faults`, `journal`).
+        self.web: WebState = self.app.state.web
         self.host = host
         self._requested_port = port
         self._socket: socket.socket | None = None
@@ -204,23 +212,23 @@ class EmulatorServer:
 
     def base_url(self, provider: str) -> str:
         """The base URL a client of ``provider`` (an id or alias) uses against this emulator."""
-        return self.url + provider_prefixes()[_provider_id(provider)]
+        return self.url + self.web.adapters.prefixes()[_provider_id(provider, self.web)]
 
     # -- conveniences -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None) -> None:
         """Forget every task, upload, result, fault and journal entry (see
         [`TaskEngine.reset`][videoedit_emulator.engine.tasks.TaskEngine.reset])."""
-        self.engine.reset(seed=seed)
+        self.web.reset(seed=seed)
 
     @property
     def faults(self) -> FaultPlan:
         """The fault rules: ``server.faults.add("status", route="create", status=503, times=1)``."""
-        return self.engine.faults
+        return self.web.faults
 
     @property
     def journal(self) -> Journal:
         """Requests received, redacted: ``server.journal.count(route="create", reached_app=True)``."""
-        return self.engine.journal
+        return self.web.journal
 
     def client(self, provider: str, **kwargs: Any) -> videoedit.Client:
         """A [`videoedit.Client`][videoedit.Client] for ``provider`` bound to this emulator.
@@ -240,8 +248,8 @@ class EmulatorServer:
         return videoedit.AsyncClient(provider, base_url=self.base_url(provider), **kwargs)
 
 
-def _provider_id(provider: str) -> str:
-    prefixes = provider_prefixes()  # the built-in routes and those of adapter plugins
+def _provider_id(provider: str, web: WebState) -> str:
+    prefixes = web.adapters.prefixes()  # the emulator's own adapters and those of plugins
     if provider in prefixes:
         return provider
     import videoedit

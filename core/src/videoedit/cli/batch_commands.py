@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from videoedit.batch import Batch, Pacer, estimate_rows
+from videoedit.batch import Batch, Estimator, Pacer
 from videoedit.batch_report import report_from_ledger
 from videoedit.cli.commands import (
     Context,
@@ -26,15 +26,24 @@ from videoedit.cli.commands import (
     provider_name,
     provider_options,
 )
+from videoedit.cli.estimate_commands import (
+    estimate_document,
+    estimate_report_lines,
+    manifest_items,
+    money_against_report,
+    money_lines,
+    row_estimator,
+)
 from videoedit.cli.exits import ExitCode
 from videoedit.cli.extension import Embedded, Endpoint
-from videoedit.cli.output import batch_report_lines, estimate_lines, table
+from videoedit.cli.output import batch_report_lines, table
 from videoedit.cli.progress import BatchProgressView
 from videoedit.client import DEFAULT_WAIT_TIMEOUT, AsyncClient
 from videoedit.errors import InvalidRequestError
 from videoedit.ledger import Ledger
 from videoedit.manifest import Manifest, read_manifest
 from videoedit.plugins import ProviderInfo
+from videoedit.prices import load_prices
 from videoedit.provider import Provider
 
 __all__ = ["default_ledger", "run_batch_step"]
@@ -83,6 +92,18 @@ def _pacer(provider: Provider) -> Pacer | None:
     return pacer
 
 
+def _dry_run(args: argparse.Namespace, ctx: Context, info: ProviderInfo, manifest: Manifest) -> int:
+    """Each row's billable seconds (and money, given --prices); nothing sent, no ledger."""
+    prices = load_prices(args.prices) if args.prices is not None else None
+    items = manifest_items(manifest, info.id, prices)
+    document = {
+        "manifest": str(manifest.path),
+        **estimate_document(items, info.id, [str(e) for e in manifest.errors], prices),
+    }
+    ctx.console.result(document, estimate_report_lines(items, money=prices is not None))
+    return 0 if not manifest.errors else ExitCode.BATCH_INCOMPLETE
+
+
 def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
     console = ctx.console
     info = lookup_provider(provider_name(args))
@@ -91,25 +112,13 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         embedded.check(args)
     manifest = _read(args, ctx, info)
     if args.dry_run:
-        found = estimate_rows(manifest, info.id)
-        plan: dict[str, Any] = {
-            "manifest": str(manifest.path),
-            "provider": info.id,
-            "rows": [
-                {
-                    "id": row.id,
-                    "line": row.line,
-                    "output": str(row.output),
-                    "estimate_seconds": e.seconds if e else None,
-                    "estimate_exact": e.exact if e else None,
-                    "note": e.note if e else None,
-                }
-                for row, e in found
-            ],
-            "bad_rows": [str(e) for e in manifest.errors],
-        }
-        console.result(plan, estimate_lines([(r.id, r.line, e) for r, e in found]))
-        return 0 if not manifest.errors else ExitCode.BATCH_INCOMPLETE
+        return _dry_run(args, ctx, info, manifest)
+    # Priced before anything is sent, so that a price the table lacks stops the run here.
+    priced = estimator = None
+    if args.prices is not None:
+        prices = load_prices(args.prices)
+        priced = manifest_items(manifest, info.id, prices)
+        estimator = row_estimator(prices)  # the seconds the table says the provider bills
     ledger_path: Path = args.ledger or default_ledger(args.manifest)
     with contextlib.ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path))
@@ -124,7 +133,7 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         report = None
         try:
             report = anyio.run(
-                _run, args, info, manifest, ledger, base_url, api_key, view, endpoint
+                _run, args, info, manifest, ledger, base_url, api_key, view, endpoint, estimator
             )
         except KeyboardInterrupt:
             raise Interrupted(
@@ -140,7 +149,11 @@ def cmd_batch_run(args: argparse.Namespace, ctx: Context) -> int:
         "provider": info.id,
         **report.as_json(),
     }
-    console.result(document, batch_report_lines(report))
+    lines = batch_report_lines(report)
+    if priced is not None:
+        document["money"] = money_against_report(priced, report)
+        lines += money_lines(document["money"])
+    console.result(document, lines)
     return 0 if report.ok else ExitCode.BATCH_INCOMPLETE
 
 
@@ -153,6 +166,7 @@ async def _run(
     api_key: str | None,
     view: BatchProgressView,
     endpoint: Endpoint | None,
+    estimator: Estimator | None = None,
 ) -> Any:
     async with contextlib.AsyncExitStack() as stack:
         with client_errors(info):
@@ -190,6 +204,7 @@ async def _run(
             max_billed_seconds=args.max_billed_seconds,
             pacer=_pacer(client.provider),
             on_progress=view,
+            estimator=estimator,
             wait_timeout=float(args.timeout) if args.timeout else DEFAULT_WAIT_TIMEOUT,
         )
         return await batch.arun()

@@ -401,6 +401,13 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace, ctx: Context) -> int:
+    """``videoedit estimate`` (imported when used)."""
+    from videoedit.cli.estimate_commands import cmd_estimate as run_estimate
+
+    return run_estimate(args, ctx)
+
+
 def cmd_batch(args: argparse.Namespace, ctx: Context) -> int:
     """``videoedit batch run|status|resolve`` (imported when used: a ledger needs sqlite3)."""
     from videoedit.cli.batch_commands import run_batch_step
@@ -415,6 +422,7 @@ COMMANDS = {
     "wait": cmd_wait,
     "cancel": cmd_cancel,
     "list": cmd_list,
+    "estimate": cmd_estimate,
     "batch": cmd_batch,
     "completion": cmd_completion,
 }

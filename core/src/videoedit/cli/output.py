@@ -23,7 +23,6 @@ from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskPage, TaskResult, Usage
 
 if TYPE_CHECKING:
-    from videoedit.batch import RowEstimate
     from videoedit.batch_report import BatchReport
 
 __all__ = [
@@ -257,6 +256,17 @@ def _billed(value: float | None) -> str:
     return "-" if value is None else f"{value:g} s"
 
 
+def _against_estimate(report: BatchReport) -> str:
+    """`` against X s estimated for those rows (Y s for all)``, where there are estimates."""
+    estimate = report.estimate_seconds
+    if estimate is None:
+        return ""
+    of_billed = report.estimate_of_billed
+    if of_billed is None or of_billed == estimate:
+        return f" (estimated {estimate:g} s)"
+    return f" (estimated {of_billed:g} s for the rows billed, {estimate:g} s for all)"
+
+
 def batch_report_lines(report: BatchReport) -> list[str]:
     """The report for a person: a row per edit, then the totals."""
     rows = [
@@ -275,35 +285,17 @@ def batch_report_lines(report: BatchReport) -> list[str]:
     for row in report.rows:
         if row.error:
             lines.append(f"{row.row_id}: [{row.error_code or '-'}] {row.error}")
+    for row in report.rows:
+        if row.over_estimate:
+            lines.append(
+                f"{row.row_id}: billed {row.billed_seconds:g} s, more than its estimate "
+                f"({row.estimate_seconds:g} s)"
+            )
     counts = ", ".join(f"{n} {state}" for state, n in report.counts.items()) or "no rows"
-    estimate = report.estimate_seconds
     lines.append(
         f"total     {len(report.rows)} row(s): {counts}; billed {report.billed_seconds:g} s"
-        + (f" (estimated {estimate:g} s)" if estimate is not None else "")
+        + _against_estimate(report)
     )
     if report.bad_rows:
         lines.append(f"bad rows  {len(report.bad_rows)} (not run; see the errors above)")
-    return lines
-
-
-def estimate_lines(estimates: Sequence[tuple[str, int, RowEstimate | None]]) -> list[str]:
-    """``--dry-run``: each row's billable seconds, and whether that is exact."""
-    rows = []
-    total = 0.0
-    for row_id, line, found in estimates:
-        if found is None:
-            rows.append([row_id, str(line), "-", "no estimate for this request type"])
-            continue
-        total += found.seconds
-        note = "exact" if found.exact else "at most"
-        rows.append(
-            [
-                row_id,
-                str(line),
-                f"{found.seconds:g} s",
-                note + (f": {found.note}" if found.note else ""),
-            ]
-        )
-    lines = table(rows, ["ROW", "LINE", "BILLABLE", "NOTE"]) if rows else ["no rows"]
-    lines.append(f"total     {total:g} s billable over {len(estimates)} row(s); nothing was sent")
     return lines

@@ -155,6 +155,18 @@ def _wait_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _prices_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prices",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a price table you supply (TOML or JSON: a unit price per provider, model and "
+        "resolution) to show money as well as seconds (checked before anything is sent); "
+        "no price is built in",
+    )
+
+
 def _request_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "request (wan2.7-videoedit; unset flags keep the service's defaults)"
@@ -273,6 +285,7 @@ def _batch_commands(
         action="store_true",
         help="check the manifest and print each row's estimated billable seconds; send nothing",
     )
+    _prices_flag(run)
     run.set_defaults(embedded=None, no_wait=False)  # a plugin's flag (--emulator) sets embedded
 
     status = steps.add_parser(
@@ -351,6 +364,23 @@ def build_parser(plugins: PluginHost | None = None) -> argparse.ArgumentParser:
         help="print the task and exit once it is submitted (resume with `videoedit wait ID`)",
     )
     edit.set_defaults(embedded=None)  # a plugin's flag (--emulator) puts its service here
+
+    estimate = sub.add_parser(
+        "estimate",
+        parents=[output, provider],
+        help="print the billable seconds (and, with --prices, the money) of edits; send nothing",
+        description="Estimate what edits will bill, from the documented rules: each FILE "
+        "(a video, local or a URL, edited as `videoedit edit` would with the request flags "
+        "below) and each row of each MANIFEST (.jsonl, .ndjson or .csv). Local inputs are "
+        "measured, so their figure is exact; a URL gets the documented upper bound, and says "
+        "so. With --prices, a price table you supply, the money too. See docs/batches.md.",
+        epilog=_EPILOG,
+    )
+    estimate.add_argument(
+        "inputs", nargs="+", metavar="MANIFEST|FILE", help="manifests and videos, in any mix"
+    )
+    _prices_flag(estimate)
+    _request_flags(estimate)
 
     status = sub.add_parser(
         "status",

@@ -46,6 +46,7 @@ from videoedit.errors import (
 from videoedit.events import EventKind, TaskEvent
 from videoedit.requests import EditRequest
 from videoedit.task import TaskStatus
+from videoedit_emulator.contract.emulator_checks import EmulatorChecks
 from videoedit_emulator.contract.recorder import RecordingTransport, wire_code, wire_request_id
 from videoedit_emulator.contract.target import (
     EMULATOR_WAIT,
@@ -76,8 +77,11 @@ class _Unencodable(EditRequest):
     model: str = "contract-kit-probe"
 
 
-class ProviderContract:
-    """The provider contract, end to end. Subclass it in a test module and set ``provider``."""
+class ProviderContract(EmulatorChecks):
+    """The provider contract, end to end. Subclass it in a test module and set ``provider``.
+
+    Its checks of the emulator's faults, journal and key binding for the provider's adapter
+    are [`EmulatorChecks`][videoedit_emulator.contract.emulator_checks.EmulatorChecks]."""
 
     #: The provider under test: an id or an alias.
     provider: ClassVar[str] = ""

@@ -18,14 +18,10 @@ from typing import Literal
 
 from videoedit_emulator.engine.clock import Clock, SystemClock
 
-__all__ = ["DAY", "MIB", "REALMS", "EmulatorConfig", "Progression"]
+__all__ = ["DAY", "MIB", "EmulatorConfig", "Progression"]
 
 DAY = 24 * 3600.0
 MIB = 1024 * 1024
-
-#: Where a key can be bound. The DashScope regions are separate realms, as in the real
-#: service (a Beijing key is refused in Singapore); each gateway is a realm of its own.
-REALMS = ("dashscope-beijing", "dashscope-singapore", "vtrix", "apimart")
 
 _SPEC = re.compile(r"^\s*(?P<mode>immediate|polls|seconds)\s*(?:[=:]\s*(?P<value>[0-9.]+))?\s*$")
 
@@ -106,8 +102,8 @@ def _frozen_keys(keys: Mapping[str, str]) -> Mapping[str, str]:
     for key, realm in keys.items():
         if not isinstance(key, str) or not key.strip():
             raise ValueError("keys: every key must be a non-empty string")
-        if realm not in REALMS:
-            raise ValueError(f"keys: realm {realm!r} must be one of {', '.join(REALMS)}")
+        if not isinstance(realm, str) or not realm.strip():
+            raise ValueError(f"keys: the realm of a key must be a non-empty string, got {realm!r}")
     return MappingProxyType({k.strip(): v for k, v in keys.items()})
 
 
@@ -115,11 +111,13 @@ def _frozen_keys(keys: Mapping[str, str]) -> Mapping[str, str]:
 class EmulatorConfig:
     """Settings of one emulator instance (see ``docs/emulator.md``).
 
-    ``keys`` maps an API key to the realm it is bound to (``dashscope-beijing``,
-    ``dashscope-singapore``, ``vtrix``, ``apimart``). With no keys, any non-empty key is
-    accepted everywhere. A realm accepts the keys bound to it; a key bound to another realm
-    is refused (401, like a Beijing key in Singapore); an unbound key is accepted only by a
-    realm that has no keys bound.
+    ``keys`` maps an API key to the realm it is bound to: each adapter declares its realms
+    (``dashscope-beijing``, ``dashscope-singapore``, ``vtrix``, ``apimart``, a plugin's
+    own), and the web app refuses a key bound to a realm no adapter serves. With no keys,
+    any non-empty key is accepted everywhere. A realm accepts the keys bound to it; a key
+    bound to another realm is refused (401, like a Beijing key in Singapore: the DashScope
+    regions are separate realms, as in the real service); an unbound key is accepted only
+    by a realm that has no keys bound.
     """
 
     seed: int = 0

@@ -47,8 +47,6 @@ from videoedit_emulator.engine.snapshots import ResultView, TaskView, UsageFigur
 from videoedit_emulator.engine.sources import SourceContext, check_oss_allowed
 from videoedit_emulator.engine.store import Store
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
-from videoedit_emulator.web.faults import FaultPlan
-from videoedit_emulator.web.journal import Journal
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -115,9 +113,6 @@ class TaskEngine:
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
-        #: Fault rules and the request journal (applied and written by ``web/middleware.py``).
-        self.faults = FaultPlan()
-        self.journal = Journal()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _reseed(self, seed: int) -> None:
@@ -125,8 +120,9 @@ class TaskEngine:
         self._ids = SeededIds(seed)
 
     def reset(self, *, seed: int | None = None) -> None:
-        """Forget every task, upload, result, fault rule and journal entry; re-seed ids;
-        restore the configured progression and clock. Renders in flight finish into the void."""
+        """Forget every task, upload and result; re-seed ids; restore the configured
+        progression and clock. Renders in flight finish into the void. (The web app's fault
+        rules and journal are its own: `WebState.reset` clears them with this.)"""
         with self._lock:
             self._generation += 1
             for task in self._tasks.values():
@@ -138,8 +134,6 @@ class TaskEngine:
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)
-        self.faults.clear()
-        self.journal.clear()
         self.store.reset()  # a new signing secret: links from before open nothing
         self._links.clear()
 

@@ -19,9 +19,13 @@ Routes (JSON in, JSON out; errors are ``{"error": {"kind", "message", "field"}}`
 ``DELETE /_emulator/journal``                forget them
 ==========================================  ==============================================
 
-Fault rules and the journal are described in ``faults.py`` and ``journal.py``; ``reset``
+Fault rules and the journal are described in ``faults/`` and ``journal.py``; ``reset``
 clears both. The journal filters are ``provider``, ``route``, ``method``, ``reached``
 (``true``/``false``: got past the faults to the route), ``faulted`` and ``task_id``.
+
+A call that changes something (any method but GET, HEAD, OPTIONS) that a browser sent from
+another site's page is refused with 403, field ``origin`` (``console/guard.py``): the console
+sends these calls from the browser, and any other page could too, as a plain form.
 
 Per-request directives (any provider route that creates a task honours them):
 
@@ -36,19 +40,23 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from videoedit_emulator.engine import TaskEngine, TaskView
+from videoedit_emulator.engine import TaskView
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.config import Progression
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
+from videoedit_emulator.web.console.guard import cross_site_refusal
 from videoedit_emulator.web.faults import FaultError, FaultRule
+
+if TYPE_CHECKING:
+    from videoedit_emulator.web.state import WebState
 
 __all__ = [
     "FAIL_HEADER",
@@ -154,6 +162,9 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        refusal = cross_site_refusal(request)  # a browser is a client too (console/guard.py)
+        if refusal is not None:
+            return _error(ApiError(ErrorKind.FORBIDDEN, refusal, field="origin", status=403))
         try:
             return JSONResponse(await handler(request))
         except ApiError as exc:
@@ -216,8 +227,9 @@ def _progression(body: Mapping[str, Any]) -> Progression:
         raise ApiError.invalid("progression", f"is invalid: {exc}") from None
 
 
-def routes(engine: TaskEngine) -> list[BaseRoute]:
-    """The control plane's routes, mounted at ``/_emulator``."""
+def routes(web: WebState) -> list[BaseRoute]:
+    """The control plane's routes, mounted at ``/_emulator``, over one web app's state."""
+    engine = web.engine
 
     async def health(request: Request) -> dict[str, Any]:
         return {
@@ -227,13 +239,13 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             "tasks": len(engine.all_tasks()),
             "models": engine.models.ids(),
             "clock": repr(engine.clock),
-            "faults": len(engine.faults),
-            "journal": len(engine.journal),
+            "faults": len(web.faults),
+            "journal": len(web.journal),
         }
 
     async def reset(request: Request) -> dict[str, Any]:
         body = await _body(request)
-        engine.reset(seed=_int(body, "seed") if "seed" in body else None)
+        web.reset(seed=_int(body, "seed") if "seed" in body else None)
         return {"status": "reset", "seed": engine.seed}
 
     async def seed(request: Request) -> dict[str, Any]:
@@ -286,29 +298,29 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
 
     async def faults(request: Request) -> dict[str, Any]:
         if request.method == "POST":
+            body = await _body(request)
             try:
-                rule = FaultRule.from_json(await _body(request))
+                return web.faults.add_rule(FaultRule.from_json(body)).to_json()
             except FaultError as exc:
                 raise ApiError.invalid(exc.field, exc.rule) from None
-            return engine.faults.add_rule(rule).to_json()
         if request.method == "DELETE":
-            return {"removed": engine.faults.clear()}
-        return {"faults": [rule.to_json() for rule in engine.faults.rules()]}
+            return {"removed": web.faults.clear()}
+        return {"faults": [rule.to_json() for rule in web.faults.rules()]}
 
     async def fault(request: Request) -> dict[str, Any]:
         rule_id = request.path_params["fault_id"]
         if request.method == "DELETE":
-            if not engine.faults.remove(rule_id):
+            if not web.faults.remove(rule_id):
                 raise ApiError(ErrorKind.NOT_FOUND, f"fault {rule_id!r} is unknown", field="id")
             return {"removed": 1}
-        rule = engine.faults.get(rule_id)
+        rule = web.faults.get(rule_id)
         if rule is None:
             raise ApiError(ErrorKind.NOT_FOUND, f"fault {rule_id!r} is unknown", field="id")
         return rule.to_json()
 
     async def journal(request: Request) -> dict[str, Any]:
         if request.method == "DELETE":
-            return {"cleared": engine.journal.clear()}
+            return {"cleared": web.journal.clear()}
         query = request.query_params
         for name in query:
             if name not in ("provider", "route", "method", "reached", "faulted", "task_id"):
@@ -316,7 +328,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
                     name[:40],
                     "is not a journal filter (provider, route, method, reached, faulted, task_id)",
                 )
-        entries = engine.journal.entries(
+        entries = web.journal.entries(
             provider=query.get("provider") or None,
             route=query.get("route") or None,
             method=query.get("method") or None,
@@ -327,7 +339,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
         return {
             "entries": [entry.to_json() for entry in entries],
             "total": len(entries),
-            "dropped": engine.journal.dropped,
+            "dropped": web.journal.dropped,
         }
 
     return [

@@ -17,7 +17,6 @@ dropped; the control plane's own calls are not journaled.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
@@ -32,7 +31,6 @@ __all__ = [
     "SECRET_PARAMS",
     "Journal",
     "JournalEntry",
-    "created_task_id",
     "is_secret_header",
     "is_secret_param",
     "redact_headers",
@@ -163,27 +161,6 @@ def redact_json(value: Any, secrets: Iterable[str]) -> Any:
     return walk(value)
 
 
-def created_task_id(provider: str | None, body: bytes) -> str | None:
-    """The task id a create answer hands out, as the provider's wire shows it."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    found: Any = None
-    if not isinstance(data, dict):
-        return None
-    if provider and provider.startswith("dashscope-"):
-        output = data.get("output")
-        found = output.get("task_id") if isinstance(output, dict) else None
-    elif provider == "vtrix":
-        found = data.get("id")
-    elif provider == "apimart":
-        items = data.get("data")
-        if isinstance(items, list) and items and isinstance(items[0], dict):
-            found = items[0].get("task_id")
-    return found if isinstance(found, str) else None
-
-
 @dataclass
 class JournalEntry:
     """One request as received (redacted) and what became of it.
@@ -193,7 +170,10 @@ class JournalEntry:
     route (and so to the engine); ``app_status`` what that route answered, even when a
     fault then replaced or lost the answer; ``task_id`` the id a create call handed out
     (as the wire shows it: APIMart's carries its ``task_`` prefix); ``faults`` the ids and
-    kinds of the fault rules that struck it.
+    kinds of the fault rules that struck it; ``group`` the name of the adapter that served
+    it (a ``provider`` filter may give it: ``dashscope`` for both regions), not written out;
+    ``answer`` the JSON a create call answered (redacted; other answers are not kept, polls
+    being the commonest request there is).
     """
 
     seq: int
@@ -212,6 +192,9 @@ class JournalEntry:
     task_id: str | None = None
     faults: list[dict[str, str]] = field(default_factory=list)
     duration: float = 0.0
+    group: str | None = None
+    #: What a create call answered (its JSON, redacted): the task it made, as the caller saw it.
+    answer: Any = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,6 +214,7 @@ class JournalEntry:
             "task_id": self.task_id,
             "faults": list(self.faults),
             "duration": round(self.duration, 6),
+            "answer": self.answer,
         }
 
 
@@ -279,15 +263,13 @@ class Journal:
         faulted: bool | None = None,
         task_id: str | None = None,
     ) -> list[JournalEntry]:
-        """Entries in arrival order, filtered (``provider="dashscope"`` means both regions)."""
+        """Entries in arrival order, filtered (``provider`` may name an adapter for all its
+        providers: ``provider="dashscope"`` means both regions)."""
         with self._lock:
             found = sorted(self._entries, key=lambda e: e.seq)
         out = []
         for entry in found:
-            if provider is not None and not (
-                entry.provider == provider
-                or (provider == "dashscope" and (entry.provider or "").startswith("dashscope-"))
-            ):
+            if provider is not None and provider not in (entry.provider, entry.group):
                 continue
             if route is not None and entry.route != route:
                 continue

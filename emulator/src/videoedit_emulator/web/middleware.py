@@ -1,15 +1,14 @@
 """The ASGI layer in front of the adapters: journal every request, and apply the fault rules.
 
-Each request to a provider route is classified (`classify`),
-checked against the engine's `FaultPlan`, served (or not),
-and written to the engine's `Journal`, redacted. The
-control plane under ``/_emulator/`` passes straight through, unjournaled and never faulted.
+Each request is classified by the adapter whose prefix it is under
+([`AdapterSet.classify`][videoedit_emulator.web.adapter_set.AdapterSet.classify]), checked
+against the web app's `FaultPlan`, served (or not), and written to its `Journal`, redacted.
+The control plane under ``/_emulator/`` passes straight through, unjournaled and never faulted.
 
 How each fault is carried out:
 
-- ``status`` and ``rate_limit``: the provider's own error renderer
-  (``adapters/dashscope.error_response``, ``vtrix.error_response``, ``apimart.error_response``,
-  ``oss.oss_error``) writes the answer, so the body is what that provider would send.
+- ``status`` and ``rate_limit``: the adapter's ``fault_error`` says what the error is, and its
+  own ``error_response`` writes it, so the body is what that provider would send.
 - ``task_failure``: the request goes on with an ``X-Emulator-Fail`` header added, the
   directive every create route already honours.
 - ``reset``: ASGI has no way to abort a connection, so the layer reaches the server's
@@ -30,7 +29,7 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import anyio
@@ -38,15 +37,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
-from videoedit_emulator.web.adapters import apimart, dashscope, oss, vtrix
 from videoedit_emulator.web.control import FAIL_HEADER, PREFIX
-from videoedit_emulator.web.faults import Decision, FaultKind, FaultRule, RouteInfo, classify
+from videoedit_emulator.web.faults import Decision, FaultKind, FaultRule, RouteInfo
 from videoedit_emulator.web.journal import (
     BODY_LIMIT,
     JournalEntry,
-    created_task_id,
     redact_headers,
     redact_json,
     redact_query,
@@ -54,75 +49,18 @@ from videoedit_emulator.web.journal import (
     secrets_in,
 )
 
-__all__ = [
-    "ConnectionDropped",
-    "EmulatorMiddleware",
-    "fault_error",
-    "http_error_handler",
-    "provider_error",
-]
+if TYPE_CHECKING:
+    from videoedit_emulator.web.adapter import Adapter
+    from videoedit_emulator.web.state import WebState
 
-_STATUS_KINDS = {
-    400: ErrorKind.INVALID_PARAMETER,
-    401: ErrorKind.UNAUTHORIZED,
-    403: ErrorKind.FORBIDDEN,
-    404: ErrorKind.NOT_FOUND,
-    413: ErrorKind.TOO_LARGE,
-    429: ErrorKind.THROTTLED,
-}
-_MESSAGES = {
-    400: "The request is invalid.",
-    401: "Invalid API-key provided.",
-    403: "Access denied.",
-    404: "Not found.",
-    429: "Requests rate limit exceeded, please try again later.",
-    500: "An internal error has occured, please try again later or contact service support.",
-    502: "Bad gateway.",
-    503: "Service temporarily unavailable, please try again later.",
-    504: "Gateway timeout.",
-}
-_OSS_CODES = {
-    400: "InvalidArgument",
-    403: "AccessDenied",
-    404: "NoSuchKey",
-    500: "InternalError",
-    503: "ServiceUnavailable",
-}
+__all__ = ["ConnectionDropped", "EmulatorMiddleware", "http_error_handler"]
+
 #: What a ``malformed`` fault before the route answers: JSON cut off mid-object.
 _GARBLED = b'{"request_id": "emulator-fault", "output": {"task_id": '
 
 
 class ConnectionDropped(ConnectionResetError):
     """A ``reset`` fault where no server transport can be aborted (e.g. ``TestClient``)."""
-
-
-def fault_error(rule: FaultRule, provider: str) -> ApiError:
-    """The error a ``status`` or ``rate_limit`` rule answers with, for ``provider``."""
-    tag = f" [emulator fault {rule.id}]" if rule.id else ""
-    if rule.kind is FaultKind.RATE_LIMIT:
-        if provider == "oss":  # OSS throttles with 503 SlowDown
-            return ApiError(
-                ErrorKind.THROTTLED,
-                "Please reduce your request rate." + tag,
-                code=rule.code or "SlowDown",
-                retry_after=rule.retry_after,
-                status=503,
-            )
-        return ApiError(
-            ErrorKind.THROTTLED,
-            _MESSAGES[429] + tag,
-            code=rule.code,
-            retry_after=rule.retry_after,
-        )
-    status = rule.status or 500
-    kind = _STATUS_KINDS.get(
-        status, ErrorKind.INTERNAL if status >= 500 else ErrorKind.INVALID_PARAMETER
-    )
-    message = rule.message or _MESSAGES.get(status) or f"HTTP {status}."
-    code = rule.code
-    if code is None and provider == "oss":
-        code = _OSS_CODES.get(status, "InternalError" if status >= 500 else "InvalidArgument")
-    return ApiError(kind, message + tag, code=code, retry_after=rule.retry_after, status=status)
 
 
 class _Tap:
@@ -234,6 +172,16 @@ def _json_body(tap: _Tap, headers: Iterable[tuple[str, str]], secrets: frozenset
         return None
 
 
+def _json_answer(body: bytes | bytearray, secrets: frozenset[str]) -> Any:
+    """A create's answer for the journal: its JSON (redacted), or ``None``."""
+    if not body or len(body) > BODY_LIMIT:
+        return None
+    try:
+        return redact_json(json.loads(bytes(body)), secrets)
+    except (ValueError, RecursionError):
+        return None
+
+
 async def _drop_connection(receive: Receive) -> None:
     """Abort the client's connection with a TCP reset (see the module docstring)."""
     cycle = getattr(receive, "__self__", None)
@@ -256,30 +204,31 @@ async def _drop_connection(receive: Receive) -> None:
 class EmulatorMiddleware:
     """Journal and faults for every request outside the control plane (module docstring)."""
 
-    def __init__(self, app: ASGIApp, engine: TaskEngine) -> None:
+    def __init__(self, app: ASGIApp, web: WebState) -> None:
         self.app = app
-        self.engine = engine
+        self.web = web
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or path == PREFIX or path.startswith(PREFIX + "/"):
             await self.app(scope, receive, send)
             return
-        engine = self.engine
+        web, engine = self.web, self.web.engine
         started = time.monotonic()
-        where = classify(scope["method"], path)
-        decision = engine.faults.decide(where)
+        adapter, where = web.adapters.classify(scope["method"], path)
+        decision = web.faults.decide(where)
         headers = _headers(scope)
         query = scope.get("query_string", b"").decode("latin-1")
         secrets = secrets_in(headers, parse_qsl(query, keep_blank_values=True), engine.config.keys)
         entry = JournalEntry(
-            seq=engine.journal.next_seq(),
+            seq=web.journal.next_seq(),
             at=engine.clock.now(),
             method=scope["method"],
             path=redact_text(path, secrets),
             query=redact_query(query, secrets),
             provider=where.provider,
             route=where.route,
+            group=where.group,
             headers=redact_headers(headers, secrets),
             faults=[
                 {"id": rule.id, "kind": rule.kind.value, "when": rule.when}
@@ -298,10 +247,12 @@ class EmulatorMiddleware:
             entry.body_bytes = tap.total
             entry.body = _json_body(tap, headers, secrets)
             entry.duration = time.monotonic() - started
-            engine.journal.record(entry)
+            web.journal.record(entry)
 
         try:
-            await self._serve(scope, receive, send, tap, where, decision, entry, record)
+            await self._serve(
+                scope, receive, send, tap, adapter, where, decision, entry, record, secrets
+            )
         except Exception:
             if entry.reached_app and entry.status is None and entry.app_status is None:
                 entry.status = 500
@@ -315,10 +266,12 @@ class EmulatorMiddleware:
         receive: Receive,
         send: Send,
         tap: _Tap,
+        adapter: Adapter | None,
         where: RouteInfo,
         decision: Decision,
         entry: JournalEntry,
         record: Callable[[], None],
+        secrets: frozenset[str],
     ) -> None:
         if decision.latency_before:
             await anyio.sleep(decision.latency_before)
@@ -332,19 +285,20 @@ class EmulatorMiddleware:
                 record()
                 await _drop_connection(receive)
                 return
-            response = self._fault_response(rule, where, b"")
+            response = self._fault_response(rule, adapter, b"")
             entry.status = response.status_code
             record()
             await response(scope, tap.receive, send)
             return
-        creates = where.route == "create"
+        creates = where.route == "create" and adapter is not None
         entry.reached_app = True
         if rule is None and not decision.latency_after:
 
             def passed() -> None:
                 entry.status = entry.app_status = answer.status
-                if creates:
-                    entry.task_id = created_task_id(where.provider, bytes(answer.body))
+                if creates and adapter is not None:
+                    entry.task_id = adapter.created_task_id(bytes(answer.body))
+                    entry.answer = _json_answer(answer.body, secrets)
                 record()
 
             answer = _Answer(send, keep=creates, before_last=passed)
@@ -355,8 +309,9 @@ class EmulatorMiddleware:
         answer = _Answer(None, keep=True)
         await self.app(scope, tap.receive, answer.send)
         entry.app_status = answer.status
-        if creates:
-            entry.task_id = created_task_id(where.provider, bytes(answer.body))
+        if creates and adapter is not None:
+            entry.task_id = adapter.created_task_id(bytes(answer.body))
+            entry.answer = _json_answer(answer.body, secrets)
         if decision.latency_after:
             await anyio.sleep(decision.latency_after)
         if rule is None:
@@ -370,63 +325,31 @@ class EmulatorMiddleware:
             await anyio.sleep(0.005)  # let the half answer leave before the line drops
             await _drop_connection(receive)
             return
-        response = self._fault_response(rule, where, bytes(answer.body))
+        response = self._fault_response(rule, adapter, bytes(answer.body))
         entry.status = response.status_code
         record()
         await response(scope, tap.receive, send)
 
-    def _fault_response(self, rule: FaultRule, where: RouteInfo, body: bytes) -> Response:
+    def _fault_response(self, rule: FaultRule, adapter: Adapter | None, body: bytes) -> Response:
         if rule.kind is FaultKind.MALFORMED:
             # After the route: its own answer cut in half; before: JSON cut off mid-object.
             garbled = body[: len(body) // 2] if len(body) >= 2 else _GARBLED
             return Response(garbled, status_code=rule.status or 200, media_type="application/json")
-        provider = where.provider or "oss"
-        return provider_error(self.engine, provider, fault_error(rule, provider))
+        assert adapter is not None  # a rule strikes only requests an adapter classified
+        return adapter.render(adapter.fault_error(rule), self.web.engine)
 
 
-def provider_error(engine: TaskEngine, provider: str, error: ApiError) -> Response:
-    """``error`` as ``provider`` answers errors, through that adapter's own renderer."""
-    if provider.startswith("dashscope-"):
-        return dashscope.error_response(error, engine.new_request_id())
-    if provider == "vtrix":
-        return vtrix.error_response(error)
-    if provider == "apimart":
-        return apimart.error_response(error)
-    return oss.oss_error(error, engine.new_request_id().replace("-", "").upper()[:24])
-
-
-def http_error_handler(
-    engine: TaskEngine,
-) -> Callable[[Request, Exception], Awaitable[Response]]:
+def http_error_handler(web: WebState) -> Callable[[Request, Exception], Awaitable[Response]]:
     """Starlette's own 404 and 405 (a path no route matches, such as one holding an encoded
-    line break, or a method a route does not take) in the format of the provider whose
+    line break, or a method a route does not take) in the format of the adapter whose
     prefix the path is under; plain text elsewhere."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         method, path = request.method, request.url.path
-        provider = classify(method, path).provider
-        if provider is None:
+        adapter, _ = web.adapters.classify(method, path)
+        if adapter is None:
             return PlainTextResponse(getattr(exc, "detail", "Not Found"), status_code=status)
-        if provider.startswith("dashscope-"):
-            error = ApiError(
-                ErrorKind.NOT_FOUND, "url error, please check url!", code="InvalidURL", status=404
-            )
-        elif provider == "oss":
-            error = ApiError(
-                ErrorKind.NOT_FOUND,
-                "The specified method is not allowed against this resource."
-                if status == 405
-                else "The specified key does not exist.",
-                code="MethodNotAllowed" if status == 405 else "NoSuchKey",
-                status=status,
-            )
-        else:
-            error = ApiError(
-                ErrorKind.NOT_FOUND,
-                f"no such route: {method} {path[:200]!r}",
-                status=status,
-            )
-        return provider_error(engine, provider, error)
+        return adapter.render(adapter.route_not_found(method, path, status), web.engine)
 
     return handler

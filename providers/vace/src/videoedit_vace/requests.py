@@ -24,12 +24,14 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from videoedit.errors import InvalidRequestError
 from videoedit.requests import MAX_SEED, EditRequest, FieldRuleError
+from videoedit_vace.billing import fixed_output, following_input
 from videoedit_vace.media import ClipSource, ImageSource, RepaintVideoSource, VideoSource
 from videoedit_vace.regions import MODEL_IDS, MODEL_SINGAPORE, model_id_for
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from videoedit.billing import Estimate, Lengths
     from videoedit.encoding import EncodeContext
 
 __all__ = [
@@ -184,6 +186,10 @@ class ImageReference(VaceRequest):
         _reference_count(value, MAX_REFERENCE_IMAGES)
         return value
 
+    def billable(self, lengths: Lengths) -> Estimate:
+        """Always 5 s of output (`videoedit_vace.billing`)."""
+        return fixed_output(self)
+
     @model_validator(mode="after")
     def _one_tag_per_image(self) -> Self:
         images, tags = len(self.ref_images_url), len(self.obj_or_bg)
@@ -221,6 +227,10 @@ class VideoRepainting(VaceRequest):
     @classmethod
     def _at_most_one(cls, value: list[str] | None) -> list[str] | None:
         return _reference_count(value, 1)
+
+    def billable(self, lengths: Lengths) -> Estimate:
+        """As many seconds as ``video_url`` lasts, at most 5 (`videoedit_vace.billing`)."""
+        return following_input(self, lengths, self.video_url, "video_url")
 
 
 class MaskedVideoEdit(VaceRequest):
@@ -278,6 +288,10 @@ class MaskedVideoEdit(VaceRequest):
             )
         return self
 
+    def billable(self, lengths: Lengths) -> Estimate:
+        """As many seconds as ``video_url`` lasts, at most 5 (`videoedit_vace.billing`)."""
+        return following_input(self, lengths, self.video_url, "video_url")
+
 
 class VideoExtension(VaceRequest):
     """``video_extension``: a 5 s video continuing a clip or frame, forwards or backwards.
@@ -314,6 +328,10 @@ class VideoExtension(VaceRequest):
             )
         return self
 
+    def billable(self, lengths: Lengths) -> Estimate:
+        """Always 5 s of output (`videoedit_vace.billing`)."""
+        return fixed_output(self)
+
 
 class VideoOutpainting(VaceRequest):
     """``video_outpainting``: widen the frame on each side by a scale in [1.0, 2.0].
@@ -335,6 +353,10 @@ class VideoOutpainting(VaceRequest):
     _scale_numbers = field_validator(
         "top_scale", "bottom_scale", "left_scale", "right_scale", mode="before"
     )(_no_bool)
+
+    def billable(self, lengths: Lengths) -> Estimate:
+        """As many seconds as ``video_url`` lasts, at most 5 (`videoedit_vace.billing`)."""
+        return following_input(self, lengths, self.video_url, "video_url")
 
 
 #: The five request types as a union tagged by ``function`` (for use in pydantic models).

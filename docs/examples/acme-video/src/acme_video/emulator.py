@@ -7,14 +7,17 @@ renders, and the engine's task views and errors back into Acme's words. Every de
 a task (progression, failure, cancel, expiry, the stand-in MP4) is the engine's, so the
 emulator's control plane (``/_emulator/…``) steers Acme tasks like any other.
 
-Served under ``/acme``: a client's base URL is the emulator's root URL + ``/acme``.
+Served under ``/acme``: a client's base URL is the emulator's root URL + ``/acme``. The
+adapter declares its routes by name (``create``, ``status``, ``cancel``), where a create
+answer holds the edit's id, the header its keys travel in and its error body; with that, the
+emulator journals Acme's requests, applies fault rules to them (``acme-cloud/create:status=503``)
+in Acme's error body, and binds keys to the ``acme-cloud`` realm, with no code of Acme's.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -23,22 +26,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import JSONResponse, own_netlocs, public_base, read_json
 from videoedit_emulator.web.control import directives
 
-__all__ = ["MODEL", "PREFIX", "REALM", "edit_json", "providers", "routes", "to_engine"]
-
-log = logging.getLogger(__name__)
+__all__ = ["ADAPTER", "MODEL", "PREFIX", "REALM", "AcmeAdapter", "edit_json", "to_engine"]
 
 PREFIX = "/acme"
 REALM = "acme-cloud"
 #: The model Acme runs behind its API (the engine's rules and renderer for it apply).
 MODEL = "wan2.7-videoedit"
-
-# --8<-- [start:providers]
-#: What the discovery reads: provider id -> URL prefix.
-providers: Mapping[str, str] = {REALM: PREFIX}
-# --8<-- [end:providers]
 
 _STATES = {
     TaskStatus.PENDING: "queued",
@@ -193,98 +190,108 @@ def edit_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
     return edit
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+# --8<-- [start:providers]
+class AcmeAdapter(Adapter):
+    """Acme Video Cloud on the emulator: where it is served, its routes by name, its keys."""
 
+    name = REALM
+    providers = MappingProxyType({REALM: PREFIX})
+    operations = (
+        Operation("create", "POST", "/v2/edits"),
+        Operation("status", "GET", "/v2/edits/{task_id}"),
+        Operation("cancel", "POST", "/v2/edits/{task_id}/cancel"),
+    )
+    task_id_at = ("edit", "id")  # a create answers {"edit": {"id": ...}}
+    key_header = "X-Acme-Key"
+    key_message = "invalid or missing API key: send it in the X-Acme-Key header"
+    key_code = "invalid_api_key"
 
-# --8<-- [start:routes]
-def routes(engine: TaskEngine) -> list[BaseRoute]:
-    """Acme's routes under ``PREFIX``, over the emulator's shared engine."""
-    config = engine.config
+    def error_response(self, error: ApiError, request_id: str) -> Response:
+        return error_response(error, request_id)
 
-    def endpoint(handler: Callable[[Request, str], Awaitable[Response]]) -> Endpoint:
-        async def wrapped(request: Request) -> Response:
-            request_id = engine.new_request_id()
-            try:
-                key = request.headers.get("x-acme-key", "").strip()
-                if not key or not config.accepts_key(key, REALM):
-                    raise ApiError(
-                        ErrorKind.UNAUTHORIZED,
-                        "invalid or missing API key: send it in the X-Acme-Key header",
-                        code="invalid_api_key",
-                    )
-                return await handler(request, request_id)
-            except ApiError as exc:
-                return error_response(exc, request_id)
-            except Exception:  # clients read the error body: never a bare 500 page
-                log.exception("acme adapter: unexpected error on %s", request.url.path)
-                return error_response(
-                    ApiError(ErrorKind.INTERNAL, "internal error", code="internal_error"),
-                    request_id,
+    # --8<-- [end:providers]
+    # --8<-- [start:routes]
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        """Acme's routes under ``PREFIX``, over the emulator's shared engine."""
+        config = engine.config
+
+        def view_of(request: Request, *, poll: bool = True) -> TaskView:
+            task_id = request.path_params["task_id"]
+            view = engine.get(task_id, REALM, poll=poll)
+            if view.status is TaskStatus.UNKNOWN:
+                raise ApiError(
+                    ErrorKind.NOT_FOUND,
+                    f"edit {task_id} does not exist (edits are kept 24 hours)",
+                    code="edit_not_found",
                 )
+            return view
 
-        return wrapped
-
-    def view_of(request: Request, *, poll: bool = True) -> TaskView:
-        task_id = request.path_params["task_id"]
-        view = engine.get(task_id, REALM, poll=poll)
-        if view.status is TaskStatus.UNKNOWN:
-            raise ApiError(
-                ErrorKind.NOT_FOUND,
-                f"edit {task_id} does not exist (edits are kept 24 hours)",
-                code="edit_not_found",
+        def answer(
+            view: TaskView, request: Request, request_id: str, status: int = 200
+        ) -> Response:
+            base = public_base(request, config.public_url)
+            return JSONResponse(
+                {"edit": edit_json(engine, view, base), "request_id": request_id},
+                status_code=status,
             )
-        return view
 
-    def answer(view: TaskView, request: Request, request_id: str, status: int = 200) -> Response:
-        base = public_base(request, config.public_url)
-        return JSONResponse(
-            {"edit": edit_json(engine, view, base), "request_id": request_id}, status_code=status
-        )
-
-    async def create(request: Request, request_id: str) -> Response:
-        input_, parameters = to_engine(await read_json(request, config.max_body_bytes))
-        wanted = directives(request.headers)
-        view = await engine.submit(
-            realm=REALM,
-            model=MODEL,
-            input=input_,
-            parameters=parameters,
-            request_id=request_id,
-            progression=wanted.progression,
-            fail=wanted.fail,
-            allow_oss=False,
-            own_netlocs=own_netlocs(request, config.public_url),
-        )
-        return answer(view, request, request_id, status=202)
-
-    async def get(request: Request, request_id: str) -> Response:
-        return answer(view_of(request), request, request_id)
-
-    async def cancel(request: Request, request_id: str) -> Response:
-        view = view_of(request, poll=False)  # a cancel is not a status query
-        if view.status is not TaskStatus.PENDING:
-            raise ApiError(
-                ErrorKind.UNSUPPORTED,
-                f"edit {view.task_id} is {_STATES.get(view.status, view.status.value)}: only "
-                "a queued edit can be canceled",
-                code="edit_not_cancelable",
+        async def create(request: Request, request_id: str) -> Response:
+            input_, parameters = to_engine(await read_json(request, config.max_body_bytes))
+            wanted = directives(request.headers)
+            view = await engine.submit(
+                realm=REALM,
+                model=MODEL,
+                input=input_,
+                parameters=parameters,
+                request_id=request_id,
+                progression=wanted.progression,
+                fail=wanted.fail,
+                allow_oss=False,
+                own_netlocs=own_netlocs(request, config.public_url),
             )
-        return answer(engine.cancel(view.task_id, REALM), request, request_id)
+            return answer(view, request, request_id, status=202)
 
-    async def unknown(request: Request, request_id: str) -> Response:
-        raise ApiError(ErrorKind.NOT_FOUND, f"no route {request.method} {request.url.path}")
+        async def get(request: Request, request_id: str) -> Response:
+            return answer(view_of(request), request, request_id)
 
-    return [
-        Mount(
-            PREFIX,
-            routes=[
-                Route("/v2/edits", endpoint(create), methods=["POST"]),
-                Route("/v2/edits/{task_id}", endpoint(get), methods=["GET"]),
-                Route("/v2/edits/{task_id}/cancel", endpoint(cancel), methods=["POST"]),
-                Route("/{path:path}", endpoint(unknown), methods=["GET", "POST", "PUT", "DELETE"]),
-            ],
-        )
-    ]
+        async def cancel(request: Request, request_id: str) -> Response:
+            view = view_of(request, poll=False)  # a cancel is not a status query
+            if view.status is not TaskStatus.PENDING:
+                raise ApiError(
+                    ErrorKind.UNSUPPORTED,
+                    f"edit {view.task_id} is {_STATES.get(view.status, view.status.value)}: "
+                    "only a queued edit can be canceled",
+                    code="edit_not_cancelable",
+                )
+            return answer(engine.cancel(view.task_id, REALM), request, request_id)
+
+        async def unknown(request: Request, request_id: str) -> Response:
+            raise ApiError(ErrorKind.NOT_FOUND, f"no route {request.method} {request.url.path}")
+
+        # Every route behind Acme's key check and error body (the Adapter's guard).
+        guard = self.guard
+        return [
+            Mount(
+                PREFIX,
+                routes=[
+                    Route("/v2/edits", guard(engine, create, realm=REALM), methods=["POST"]),
+                    Route("/v2/edits/{task_id}", guard(engine, get, realm=REALM), methods=["GET"]),
+                    Route(
+                        "/v2/edits/{task_id}/cancel",
+                        guard(engine, cancel, realm=REALM),
+                        methods=["POST"],
+                    ),
+                    Route(
+                        "/{path:path}",
+                        guard(engine, unknown, realm=REALM),
+                        methods=["GET", "POST", "PUT", "DELETE"],
+                    ),
+                ],
+            )
+        ]
+
+    # --8<-- [end:routes]
 
 
-# --8<-- [end:routes]
+#: What the ``videoedit_emulator.adapters`` entry point names.
+ADAPTER = AcmeAdapter()

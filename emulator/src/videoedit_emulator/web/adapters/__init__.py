@@ -1,10 +1,11 @@
 """Wire-format adapters: each turns one provider's HTTP dialect into engine calls.
 
-An adapter module exposes ``routes(engine) -> list[starlette.routing.BaseRoute]`` (its
-routes under its own path prefix) and renders `ApiError`
-in its provider's error format. Adapters translate JSON, status words, times and progress
-figures; every decision about a task belongs to the engine. The list of adapters an app
-mounts is `videoedit_emulator.web.app.ADAPTERS`.
+Each module (``dashscope``, ``vtrix``, ``apimart``, ``oss``) writes the routes of one wire
+format and renders `ApiError` in its provider's error format, and ends in its adapter object
+(``ADAPTER``, an [`Adapter`][videoedit_emulator.web.adapter.Adapter]) which the emulator's
+``pyproject.toml`` publishes under the ``videoedit_emulator.adapters`` entry-point group.
+Adapters translate JSON, status words, times and progress figures; every decision about a
+task belongs to the engine.
 
 This module holds the small HTTP helpers every adapter needs. Text that is not valid
 Unicode (a lone surrogate, ``"\ud800"``) is refused where it comes in, by `read_json`,
@@ -182,16 +183,19 @@ def guarded(
     accepts_key: Callable[[str], bool] | None,
     key_message: str,
     error_response: Callable[[ApiError], Response],
+    key_of: Callable[[Request], str] = bearer_token,
+    key_code: str | None = None,
 ) -> Endpoint:
-    """Wrap a gateway's handler: refuse a missing or foreign key (unless ``accepts_key`` is
-    ``None``) and turn every failure into that gateway's own error body, never a bare 500."""
+    """Wrap a gateway's handler: refuse a missing or foreign key (read by ``key_of``; not
+    checked if ``accepts_key`` is ``None``) and turn every failure into that gateway's own
+    error body, never a bare 500."""
 
     async def wrapped(request: Request) -> Response:
         try:
             if accepts_key is not None:
-                key = bearer_token(request)
+                key = key_of(request)
                 if not key or not accepts_key(key):
-                    raise ApiError(ErrorKind.UNAUTHORIZED, key_message)
+                    raise ApiError(ErrorKind.UNAUTHORIZED, key_message, code=key_code)
             return await handler(request)
         except ApiError as exc:
             return error_response(exc)

@@ -33,6 +33,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -42,6 +43,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import (
     Endpoint,
     JSONResponse,
@@ -53,11 +55,13 @@ from videoedit_emulator.web.adapters import (
 from videoedit_emulator.web.control import directives
 
 __all__ = [
+    "ADAPTER",
     "ALIASES",
     "FIELDS",
     "PREFIX",
     "REALM",
     "TASK_PREFIX",
+    "ApimartAdapter",
     "error_response",
     "flat_field",
     "task_json",
@@ -69,6 +73,8 @@ log = logging.getLogger(__name__)
 PREFIX = "/apimart"
 REALM = "apimart"
 TASK_PREFIX = "task_"
+CREATE_PATH = "/v1/videos/generations"
+TASK_PATH = "/v1/tasks/{task_id}"
 #: The flat fields and where each goes in the DashScope body.
 FIELDS: Mapping[str, str] = {
     "model": "model",
@@ -307,8 +313,8 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
         Mount(
             PREFIX,
             routes=[
-                Route("/v1/videos/generations", endpoint(create), methods=["POST"]),
-                Route("/v1/tasks/{task_id}", endpoint(query), methods=["GET"]),
+                Route(CREATE_PATH, endpoint(create), methods=["POST"]),
+                Route(TASK_PATH, endpoint(query), methods=["GET"]),
                 Route(
                     "/{path:path}",
                     endpoint(not_found, auth=False),
@@ -317,3 +323,27 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             ],
         )
     ]
+
+
+class ApimartAdapter(Adapter):
+    """The APIMart-format gateway's flat schema (its answers carry no request id)."""
+
+    name = "apimart"
+    order = 30
+    providers = MappingProxyType({REALM: PREFIX})
+    operations = (
+        Operation("create", "POST", CREATE_PATH),
+        Operation("status", "GET", TASK_PATH),
+    )
+    request_ids = False
+    task_id_at = ("data", 0, "task_id")
+
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        return routes(engine)
+
+    def error_response(self, error: ApiError, request_id: str) -> Response:
+        return error_response(error)
+
+
+#: What the ``videoedit_emulator.adapters`` entry point ``apimart`` names.
+ADAPTER = ApimartAdapter()

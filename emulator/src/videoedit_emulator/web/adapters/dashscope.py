@@ -28,6 +28,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -38,6 +39,7 @@ from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.sources import OSS_HEADER
+from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import (
     JSONResponse,
     bearer_token,
@@ -48,7 +50,15 @@ from videoedit_emulator.web.adapters import (
 from videoedit_emulator.web.adapters.oss import upload_host
 from videoedit_emulator.web.control import directives
 
-__all__ = ["REGIONS", "Region", "format_time", "routes", "task_output"]
+__all__ = [
+    "ADAPTER",
+    "REGIONS",
+    "DashScopeAdapter",
+    "Region",
+    "format_time",
+    "routes",
+    "task_output",
+]
 
 log = logging.getLogger(__name__)
 
@@ -355,3 +365,35 @@ def _region_routes(engine: TaskEngine, region: Region) -> list[BaseRoute]:
             methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
         ),
     ]
+
+
+class DashScopeAdapter(Adapter):
+    """Both regions of DashScope, as one adapter (fault rules and journal filters may say
+    ``dashscope`` for both)."""
+
+    name = "dashscope"
+    order = 10
+    providers = MappingProxyType({region.realm: region.prefix for region in REGIONS})
+    operations = (
+        Operation("create", "POST", CREATE_PATH),
+        Operation("list", "GET", "/tasks"),
+        Operation("status", "GET", "/tasks/{task_id}", "/tasks/{task_id}/"),
+        Operation("cancel", "POST", "/tasks/{task_id}/cancel", "/tasks/{task_id}/cancel/"),
+        Operation("upload_policy", "GET", "/uploads"),
+    )
+    task_id_at = ("output", "task_id")
+
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        return routes(engine)
+
+    def error_response(self, error: ApiError, request_id: str) -> Response:
+        return error_response(error, request_id)
+
+    def route_not_found(self, method: str, path: str, status: int) -> ApiError:
+        return ApiError(
+            ErrorKind.NOT_FOUND, "url error, please check url!", code="InvalidURL", status=404
+        )
+
+
+#: What the ``videoedit_emulator.adapters`` entry point ``dashscope`` names.
+ADAPTER = DashScopeAdapter()

@@ -15,6 +15,7 @@ Errors are OSS's XML ``<Error><Code/><Message/><RequestId/></Error>`` with its s
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 from xml.sax.saxutils import escape
 
 import anyio.to_thread
@@ -28,9 +29,19 @@ from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.engine.store import RESULT_BUCKET, UPLOAD_BUCKET
 from videoedit_emulator.engine.text import is_text, shown
+from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import declared_length
+from videoedit_emulator.web.faults import FaultKind, FaultRule, fault_tag
 
-__all__ = ["RESULT_PREFIX", "UPLOAD_PATH", "oss_error", "routes", "upload_host"]
+__all__ = [
+    "ADAPTER",
+    "RESULT_PREFIX",
+    "UPLOAD_PATH",
+    "OssAdapter",
+    "oss_error",
+    "routes",
+    "upload_host",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +59,11 @@ class _TooLarge(Exception):
 def upload_host(base: str) -> str:
     """The ``upload_host`` getPolicy hands out, for an emulator reached at ``base``."""
     return base.rstrip("/") + UPLOAD_PATH
+
+
+def _request_id(engine: TaskEngine) -> str:
+    """An OSS request id: 24 upper-case hex digits."""
+    return engine.new_request_id().replace("-", "").upper()[:24]
 
 
 def oss_error(exc: ApiError, request_id: str) -> Response:
@@ -70,7 +86,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
     limit = engine.config.max_body_bytes + _FORM_SLACK
 
     async def upload(request: Request) -> Response:
-        request_id = engine.new_request_id().replace("-", "").upper()[:24]
+        request_id = _request_id(engine)
         try:
             return await _upload(request, request_id)
         except ApiError as exc:
@@ -150,7 +166,7 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
         return Response(status_code=204, headers=headers)
 
     async def download(request: Request) -> Response:
-        request_id = engine.new_request_id().replace("-", "").upper()[:24]
+        request_id = _request_id(engine)
         query = request.query_params
         try:
             path = engine.store.open_result(
@@ -196,3 +212,73 @@ def _entity_too_large(size: int, limit: int) -> ApiError:
         field="file",
         code="EntityTooLarge",
     )
+
+
+#: The OSS code of a ``status`` fault that names none, by status.
+_FAULT_CODES = {
+    400: "InvalidArgument",
+    403: "AccessDenied",
+    404: "NoSuchKey",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
+
+class OssAdapter(Adapter):
+    """The upload host and the result links: XML errors, no keys, no base URL of its own."""
+
+    name = "oss"
+    order = 40
+    providers = MappingProxyType({"oss": "/oss"})
+    operations = (
+        Operation("upload", "POST", f"/{UPLOAD_BUCKET}", f"/{UPLOAD_BUCKET}/"),
+        Operation("download", "GET", f"/{RESULT_BUCKET}/{{key:path}}"),
+    )
+    speaks_json = False
+    listed = False
+    realms = ()
+
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        return routes(engine)
+
+    def error_response(self, error: ApiError, request_id: str) -> Response:
+        return oss_error(error, request_id)
+
+    def request_id(self, engine: TaskEngine) -> str:
+        return _request_id(engine)
+
+    def route_not_found(self, method: str, path: str, status: int) -> ApiError:
+        if status == 405:
+            return ApiError(
+                ErrorKind.NOT_FOUND,
+                "The specified method is not allowed against this resource.",
+                code="MethodNotAllowed",
+                status=405,
+            )
+        return ApiError(
+            ErrorKind.NOT_FOUND,
+            "The specified key does not exist.",
+            code="NoSuchKey",
+            status=status,
+        )
+
+    def fault_error(self, rule: FaultRule) -> ApiError:
+        if rule.kind is FaultKind.RATE_LIMIT:  # OSS throttles with 503 SlowDown
+            return ApiError(
+                ErrorKind.THROTTLED,
+                "Please reduce your request rate." + fault_tag(rule),
+                code=rule.code or "SlowDown",
+                retry_after=rule.retry_after,
+                status=503,
+            )
+        error = super().fault_error(rule)
+        if error.code is None:
+            status = error.status
+            error.code = _FAULT_CODES.get(
+                status, "InternalError" if status >= 500 else "InvalidArgument"
+            )
+        return error
+
+
+#: What the ``videoedit_emulator.adapters`` entry point ``oss`` names.
+ADAPTER = OssAdapter()

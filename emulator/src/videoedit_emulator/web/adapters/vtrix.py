@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -40,6 +41,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import (
     Endpoint,
     JSONResponse,
@@ -51,10 +53,12 @@ from videoedit_emulator.web.adapters import (
 from videoedit_emulator.web.control import directives
 
 __all__ = [
+    "ADAPTER",
     "PREFIX",
     "REALM",
     "UNIT_PRICE",
     "VTRIX_MODELS",
+    "VtrixAdapter",
     "error_response",
     "routes",
     "task_json",
@@ -268,3 +272,27 @@ def routes(engine: TaskEngine) -> list[BaseRoute]:
             ],
         )
     ]
+
+
+class VtrixAdapter(Adapter):
+    """Vtrix's generation envelope (its answers carry no request id)."""
+
+    name = "vtrix"
+    order = 20
+    providers = MappingProxyType({REALM: PREFIX})
+    operations = (
+        Operation("create", "POST", CREATE_PATH),
+        Operation("status", "GET", CREATE_PATH + "/task/{task_id}"),
+    )
+    request_ids = False
+    task_id_at = ("id",)
+
+    def routes(self, engine: TaskEngine) -> list[BaseRoute]:
+        return routes(engine)
+
+    def error_response(self, error: ApiError, request_id: str) -> Response:
+        return error_response(error)
+
+
+#: What the ``videoedit_emulator.adapters`` entry point ``vtrix`` names.
+ADAPTER = VtrixAdapter()
