@@ -1,6 +1,7 @@
 """An emulator in a process of its own, for the benchmarks.
 
-``python -m bench.serve [--workers N] [--big-result-mb N]`` starts an
+``python -m bench.serve [--workers N] [--big-result-mb N] [--task-queries-per-second N]
+[--progression SPEC]`` starts an
 :class:`~videoedit_emulator.server.EmulatorServer` on 127.0.0.1 (a port chosen by the OS),
 prints one JSON line (``{"url": ..., "pid": ...}``) and serves until its standard input
 closes. A process of its own keeps the measuring code off the emulator's GIL and lets the
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.engine.config import MIB, EmulatorConfig
+from videoedit_emulator.engine.config import MIB, EmulatorConfig, Progression
 from videoedit_emulator.render import RenderJob, RenderResult
 from videoedit_emulator.server import EmulatorServer, tune_gc
 
@@ -65,9 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="render workers (cores)")
     parser.add_argument("--big-result-mb", type=int, default=0)
     parser.add_argument("--no-cache", action="store_true", help="turn the render cache off")
+    parser.add_argument(
+        "--task-queries-per-second", type=int, default=None, help="DashScope's query quota"
+    )
+    parser.add_argument("--progression", default="immediate", help="immediate, polls=N, seconds=S")
     args = parser.parse_args(argv)
     config = EmulatorConfig(
-        render_workers=args.workers, render_cache_bytes=0 if args.no_cache else 512 * MIB
+        render_workers=args.workers,
+        render_cache_bytes=0 if args.no_cache else 512 * MIB,
+        task_queries_per_second=args.task_queries_per_second,
+        progression=Progression.parse(args.progression),
     )
     renderer = BigResult(args.big_result_mb * MIB) if args.big_result_mb else None
     engine = TaskEngine(config, renderer=renderer)

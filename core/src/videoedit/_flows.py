@@ -44,6 +44,7 @@ from videoedit.errors import (
 from videoedit.events import EventKind, TaskEvent
 from videoedit.keys import redact
 from videoedit.logs import log_event
+from videoedit.pacing import Turn
 from videoedit.plugins import PluginHost
 from videoedit.policy import PollSchedule, RetryPolicy
 from videoedit.provider import Call, ListQuery, Provider, Retry, Uploader, parse_retry_after
@@ -57,7 +58,10 @@ log = logging.getLogger("videoedit.client")
 
 @dataclass(frozen=True)
 class Transmit:
+    """Send ``request``; a client with a pacer first waits for its ``turn`` (a quota's)."""
+
     request: httpx.Request
+    turn: Turn | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ class Blocking:
 Action = Transmit | StreamTo | Sleep | Blocking
 Flow = Generator[Action, Any, T]
 EventCallback = Callable[[TaskEvent], None]
+
+#: A poll or a listing spends a turn of the account's task queries.
+_QUERY = Turn("query")
 
 #: Exceptions after which the request certainly never reached the server.
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -219,16 +226,18 @@ class Operations:
         task_id: str | None = None,
         callback: EventCallback | None = None,
         deadline: float | None = None,
+        turn: Turn | None = None,
     ) -> Flow[httpx.Response]:
         """Send a call, retrying as its [`Retry`][videoedit.Retry] mode allows; return the 2xx response.
 
         With a ``deadline`` (on `clock`), a retry whose pause would end after it is
-        not attempted: `_OutOfTime` is raised, caused by the failure.
+        not attempted: `_OutOfTime` is raised, caused by the failure. Every attempt spends
+        ``turn`` (a quota's, see `videoedit.pacing`) when the client paces itself.
         """
 
         def attempt() -> Flow[httpx.Response]:
             try:
-                response: httpx.Response = yield Transmit(call.request)
+                response: httpx.Response = yield Transmit(call.request, turn)
             except httpx.RequestError as exc:
                 unsent = isinstance(exc, _UNSENT)
                 error = self._transport_error(call, exc, unsent, task_id)
@@ -372,9 +381,10 @@ class Operations:
         http_request = self.plugins.build_create(self.provider, request)
         if before_create is not None:
             yield Blocking(before_create)
+        turn = Turn("create", request.model_for(self.provider.encode_context()))
         try:
             response = yield from self.send(
-                Call(http_request, Retry.UNSENT_ONLY), callback=callback
+                Call(http_request, Retry.UNSENT_ONLY), callback=callback, turn=turn
             )
             task = self.provider.parse_create(response)
         except ServiceError as exc:
@@ -398,7 +408,7 @@ class Operations:
 
         def attempt() -> Flow[Task]:
             response = yield from self.send(
-                Call(self.provider.build_status(task_id)), task_id, callback, deadline
+                Call(self.provider.build_status(task_id)), task_id, callback, deadline, _QUERY
             )
             try:
                 return self.provider.parse_status(task_id, response)
@@ -495,7 +505,7 @@ class Operations:
         return task
 
     def list(self, query: ListQuery) -> Flow[TaskPage]:
-        response = yield from self.send(Call(self.provider.build_list(query)))
+        response = yield from self.send(Call(self.provider.build_list(query)), turn=_QUERY)
         return self.provider.parse_list(response)
 
     def save(self, task: Task, path: Path, callback: EventCallback | None) -> Flow[Path]:

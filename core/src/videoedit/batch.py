@@ -8,9 +8,11 @@ at any instant (``kill -9``) and run again with the same ledger submits nothing 
 finishes the rest.
 
 ``concurrency`` rows are under way at once; each result is downloaded as soon as its task
-succeeds (result links last 24 hours). Given a pacer (``videoedit.pacing.Pacer``, built from
-the provider's quotas), each creation waits for its turn and each running task holds one of
-its slots. Given ``max_billed_seconds``, a row whose estimate would take the batch past it is
+succeeds (result links last 24 hours). The batch paces itself by the provider's quotas
+(`videoedit.pacing.Pacer`, built from ``Provider.quotas`` unless one is given, or the
+client's own): while it runs, its client's every creation and poll waits for its turn, and
+each row holds one of its model's running slots from its creation to the end of its wait,
+so the batch stays under the account's quotas instead of bouncing off 429s. Given ``max_billed_seconds``, a row whose estimate would take the batch past it is
 not submitted (``HELD``); rows already sent count with their billed seconds where known, else
 their estimate, and a row that bills nothing (refused before it was sent, or a task that
 failed or was canceled: failed tasks are free) gives its share back. ``on_progress`` is
@@ -22,9 +24,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import anyio
 
@@ -39,6 +41,7 @@ from videoedit.errors import (
 from videoedit.events import EventKind, TaskEvent
 from videoedit.ledger import Ledger, LedgerRow
 from videoedit.manifest import Manifest, ManifestRow
+from videoedit.pacing import Pacer
 from videoedit.task import TaskStatus
 
 __all__ = [
@@ -50,14 +53,6 @@ __all__ = [
     "default_estimator",
     "estimate_rows",
 ]
-
-
-class Pacer(Protocol):
-    """What a batch needs of ``videoedit.pacing.Pacer``: turns for creations, running slots."""
-
-    async def acquire(self, kind: Literal["create", "query"]) -> None: ...
-
-    def slot(self) -> AbstractAsyncContextManager[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -168,7 +163,7 @@ class Batch:
         self.manifest = manifest
         self.concurrency = concurrency
         self.max_billed_seconds = max_billed_seconds
-        self.pacer = pacer
+        self.pacer: Pacer = pacer or client.pacer or Pacer(client.provider.quotas)
         self.estimator = estimator if estimator is not None else default_estimator()
         self.on_progress = on_progress
         self.on_event = on_event
@@ -224,9 +219,14 @@ class Batch:
                     run.billed += entry.billed_seconds or 0.0
         limiter = anyio.CapacityLimiter(self.concurrency)
         self._progress(None, None)
-        async with anyio.create_task_group() as group:
-            for row in self.manifest.rows:
-                group.start_soon(self._row_under, limiter, row)
+        own_pacer = self.client.pacer
+        self.client.pacer = own_pacer or self.pacer  # the client's polls take turns too
+        try:
+            async with anyio.create_task_group() as group:
+                for row in self.manifest.rows:
+                    group.start_soon(self._row_under, limiter, row)
+        finally:
+            self.client.pacer = own_pacer
         reports = [
             run.reports.get(filed_row.row_id)
             or row_report(filed_row, self.ledger.get(filed_row.fingerprint))
@@ -246,13 +246,11 @@ class Batch:
             return
         try:
             entry = self.ledger.get(filed.fingerprint)
-            if entry is None or entry.task_id is None:
-                if not await self._within_budget(row, filed):
-                    return
-                if self.pacer is not None:
-                    await self.pacer.acquire("create")
+            unsent = entry is None or entry.task_id is None
+            if unsent and not await self._within_budget(row, filed):
+                return
             observe = self._observer(row.id)
-            async with self._slot():
+            async with self._slot(row):
                 task = await self.client.submit(row.request, on_event=observe)
                 self._set(row.id, _ROW_STATES.get(task.status, RowState.SUBMITTED))
                 task = await self.client.wait(task, timeout=self.wait_timeout, on_event=observe)
@@ -270,11 +268,9 @@ class Batch:
         self._finish(row, RowState.SUCCEEDED)
 
     @asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        if self.pacer is None:
-            yield
-            return
-        async with self.pacer.slot():
+    async def _slot(self, row: ManifestRow) -> AsyncIterator[None]:
+        """One of the row's model's running slots (the creation's turn is the client's)."""
+        async with self.pacer.slot(row.request.model_for(self.client.provider.encode_context())):
             yield
 
     async def _within_budget(self, row: ManifestRow, filed: LedgerRow) -> bool:

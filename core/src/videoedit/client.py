@@ -34,6 +34,7 @@ from videoedit.events import TaskEvent
 from videoedit.fingerprint import fingerprint
 from videoedit.keys import ApiKey
 from videoedit.ledger import Ledger
+from videoedit.pacing import Pacer
 from videoedit.plugins import PluginHost, default_host
 from videoedit.policy import PollSchedule, RetryPolicy, is_loopback_url
 from videoedit.provider import ListQuery, Provider, ProviderConfig, Uploader
@@ -161,6 +162,7 @@ class ClientOptions(TypedDict, total=False):
     wait_timeout: float | None
     max_download_bytes: int | None
     ledger: Ledger | str | os.PathLike[str] | None
+    pacer: Pacer | None
 
 
 class _BaseClient:
@@ -179,8 +181,12 @@ class _BaseClient:
         wait_timeout: float | None = DEFAULT_WAIT_TIMEOUT,
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
         ledger: Ledger | str | os.PathLike[str] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         max_download_bytes = check_max_download_bytes(max_download_bytes)
+        #: Paces creations and queries by the provider's quotas (`videoedit.pacing`); a
+        #: batch gives its client one when it has none.
+        self.pacer = pacer
         self._owns_ledger = ledger is not None and not isinstance(ledger, Ledger)
         self.ledger: Ledger | None = (
             ledger if isinstance(ledger, Ledger) or ledger is None else Ledger(ledger)
@@ -304,7 +310,9 @@ class Client(_BaseClient):
     write, default [`DEFAULT_MAX_DOWNLOAD_BYTES`][videoedit.download.DEFAULT_MAX_DOWNLOAD_BYTES], 256 MiB; ``None``
     for no bound); ``ledger`` (a `Ledger` or the path of its file: every
     edit is recorded before its creation is sent, and none is sent twice, see
-    docs/batches.md); ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
+    docs/batches.md); ``pacer`` (a `videoedit.pacing.Pacer`: each creation and query waits
+    for its turn under the provider's quotas; none by default, a batch brings one);
+    ``http_client``, ``transport`` and ``timeout`` for httpx; ``verify``: a CA
     bundle path or an ``ssl.SSLContext`` to trust a private CA. TLS verification itself
     cannot be turned off.
     """
@@ -351,7 +359,13 @@ class Client(_BaseClient):
         if isinstance(action, Blocking):
             return action.call()
         if isinstance(action, Transmit):
-            return self._http.send(action.request)
+            if action.turn is None or self.pacer is None:
+                return self._http.send(action.request)
+            ticket = self.pacer.wait(action.turn.kind, action.turn.model)
+            try:
+                return self._http.send(action.request)
+            finally:
+                ticket.done()  # the turn counts from the answer's arrival
         if isinstance(action, StreamTo):
             response = self._http.send(action.request, stream=True)
             written = 0
@@ -491,6 +505,8 @@ class AsyncClient(_BaseClient):
             timeout=timeout, verify=_ssl_context(verify), transport=transport, follow_redirects=True
         )
         self._slots = anyio.Semaphore(MAX_IN_FLIGHT)
+        #: Requests that wait for a quota's turn (a client with a pacer) queue apart.
+        self._paced_slots = anyio.Semaphore(MAX_IN_FLIGHT)
 
     async def _run(self, flow: Generator[Action, Any, T]) -> T:
         value: Any = None
@@ -520,8 +536,19 @@ class AsyncClient(_BaseClient):
         if isinstance(action, Blocking):
             # File I/O in a worker thread: a slow or full disk never stalls the event loop.
             return await anyio.to_thread.run_sync(action.call)
-        async with self._slots:
-            return await self._send(action)
+        if not (isinstance(action, Transmit) and action.turn and self.pacer is not None):
+            async with self._slots:
+                return await self._send(action)
+        # Paced requests wait for their turn in slots of their own, right before sending (a
+        # turn spent late, beside later ones, could land above the quota): a poll waiting
+        # for its turn never holds up a download or an upload.
+        turn = action.turn
+        async with self._paced_slots:
+            ticket = await self.pacer.acquire(turn.kind, turn.model)
+            try:
+                return await self._send(action)
+            finally:
+                ticket.done()
 
     async def _send(self, action: Transmit | StreamTo) -> Any:
         if isinstance(action, Transmit):

@@ -15,6 +15,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol
 from urllib.parse import quote
 
@@ -42,6 +43,7 @@ __all__ = [
     "Provider",
     "ProviderConfig",
     "ProviderFactory",
+    "Quotas",
     "Register",
     "Retry",
     "UploadFlow",
@@ -86,6 +88,49 @@ class ListQuery:
     model: str | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """An account's documented quotas at a provider: what a batch paces itself by.
+
+    ``creates_per_second``: task creations a second; ``queries_per_second``: task queries
+    (polls, listings) a second; ``running``: tasks under way at once (``None``: no documented
+    limit). These hold for the whole account; ``models`` adds each model's own quotas, which
+    apply on top (wan2.1-vace-plus: 2 creations a second, 2 at once). A provider declares
+    them as data (`Provider.quotas`); `videoedit.pacing.Pacer` turns them into turns and
+    slots, so that a batch stays under them instead of bouncing off 429s.
+    """
+
+    creates_per_second: int | None = None
+    queries_per_second: int | None = None
+    running: int | None = None
+    models: Mapping[str, Quotas] = field(default_factory=dict)
+    #: Where the figures come from (a documentation page), for the docs and the report.
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("creates_per_second", "queries_per_second", "running"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(
+                    f"Quotas.{name}: must be a whole number >= 1, or None for no limit"
+                )
+        for model, quotas in self.models.items():
+            if quotas.models:
+                raise ValueError(f"Quotas.models[{model!r}]: a model's quotas hold no models")
+        object.__setattr__(self, "models", MappingProxyType(dict(self.models)))
+
+    def for_model(self, model: str | None) -> Quotas | None:
+        """The quotas of ``model`` alone (on top of the account's), if it has any."""
+        return None if model is None else self.models.get(model)
+
+    @property
+    def is_empty(self) -> bool:
+        figures = (self.creates_per_second, self.queries_per_second, self.running)
+        return all(f is None for f in figures) and not self.models
 
 
 @dataclass(frozen=True)
@@ -151,6 +196,8 @@ class Provider(ABC):
     region: ClassVar[str | None] = None
     #: The option names ``config.options`` may hold; any other is refused by name.
     known_options: ClassVar[frozenset[str]] = frozenset()
+    #: The account's documented quotas (none by default): what a batch paces itself by.
+    quotas: ClassVar[Quotas] = Quotas()
 
     def __init__(self, config: ProviderConfig) -> None:
         unknown = set(config.options) - self.known_options

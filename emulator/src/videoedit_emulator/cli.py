@@ -138,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         "see docs/emulator.md",
     )
     serve.add_argument(
+        "--task-queries-per-second",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="DashScope's task-query quota per key, answered 429 Throttling.RateQuota beyond it "
+        "(the service's is 20; default: no quota)",
+    )
+    serve.add_argument(
         "--public-url",
         default=None,
         help="root URL clients reach the emulator at, for links (default: from each request)",
@@ -177,6 +185,7 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         render_workers=args.workers,
         storage_dir=args.storage_dir,
         public_url=args.public_url,
+        task_queries_per_second=args.task_queries_per_second,
     )
     try:  # connections queue from now on, even before uvicorn runs
         sock = listen_socket(args.host, args.port)

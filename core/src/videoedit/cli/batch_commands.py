@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from videoedit.batch import Batch, Estimator, Pacer
+from videoedit.batch import Batch, Estimator
 from videoedit.batch_report import report_from_ledger
 from videoedit.cli.commands import (
     Context,
@@ -44,7 +44,6 @@ from videoedit.ledger import Ledger
 from videoedit.manifest import Manifest, read_manifest
 from videoedit.plugins import ProviderInfo
 from videoedit.prices import load_prices
-from videoedit.provider import Provider
 
 __all__ = ["default_ledger", "run_batch_step"]
 
@@ -77,19 +76,6 @@ def _read(args: argparse.Namespace, ctx: Context, info: ProviderInfo) -> Manifes
             f"{ctx.console.style.role('videoedit: bad row:', 'error')} {path.name} {error}"
         )
     return manifest
-
-
-def _pacer(provider: Provider) -> Pacer | None:
-    """The provider's quotas as a pacer, where ``videoedit.pacing`` is there to build one."""
-    try:
-        from videoedit import pacing  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    quotas = getattr(provider, "quotas", None)
-    if quotas is None:
-        return None
-    pacer: Pacer = pacing.Pacer(quotas)
-    return pacer
 
 
 def _dry_run(args: argparse.Namespace, ctx: Context, info: ProviderInfo, manifest: Manifest) -> int:
@@ -202,7 +188,6 @@ async def _run(
             manifest,
             concurrency=args.concurrency,
             max_billed_seconds=args.max_billed_seconds,
-            pacer=_pacer(client.provider),
             on_progress=view,
             estimator=estimator,
             wait_timeout=float(args.timeout) if args.timeout else DEFAULT_WAIT_TIMEOUT,

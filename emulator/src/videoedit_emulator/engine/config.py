@@ -134,6 +134,11 @@ class EmulatorConfig:
     storage_dir: Path | None = None
     clock: Clock = field(default_factory=SystemClock)
     public_url: str | None = None
+    #: Task queries an account (a key) may make a second, as DashScope's 20; ``None`` (the
+    #: default) lifts the quota, because the core's loopback poll schedule makes up to 100
+    #: queries a second per client and suites that wait for many tasks would trip it (see
+    #: ``QueryQuota`` in ``engine/quotas.py`` and docs/emulator.md). Benches and tests turn it on.
+    task_queries_per_second: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", _frozen_keys(self.keys))
@@ -149,6 +154,13 @@ class EmulatorConfig:
             raise ValueError("render_cache_bytes: must be an integer >= 0 (0 turns the cache off)")
         if self.render_workers is not None and self.render_workers < 1:
             raise ValueError("render_workers: must be >= 1 (or None for one per core)")
+        queries = self.task_queries_per_second
+        if queries is not None and (
+            isinstance(queries, bool) or not isinstance(queries, int) or queries < 1
+        ):
+            raise ValueError(
+                "task_queries_per_second: must be an integer >= 1 (or None for no quota)"
+            )
         if self.public_url is not None:
             object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
 

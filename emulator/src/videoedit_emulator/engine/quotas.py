@@ -1,22 +1,48 @@
-"""A model's quotas, and the count of creations its rate quota is checked against.
+"""Every quota the engine enforces: a model's creations and tasks at once, an account's queries.
 
 A model handler may declare quotas (a ``limits`` attribute, see `Quotas`; wan2.1-vace-plus:
-2 creations per second, 2 tasks at once). Quotas are counted per group: a realm and a model
+2 creations per second, 2 tasks at once). They are counted per group: a realm and a model
 family (`QuotaGroup`). The rate quota is enforced here (`SubmissionRates`); the concurrency
 quota by the scheduler (``scheduler.py``), which makes the tasks beyond it wait PENDING.
 
-Every quota the engine enforces lives in this module, so a new one (a per-account query
-rate, say) is one more counter beside `SubmissionRates`.
+The account's task-query quota (`QueryQuota`): DashScope answers 20 task queries a second per
+account ("Query rate limit: 20 requests/s per account"). Here an account is an API key (the
+emulator knows no account above its keys). Which calls count: the task query
+(``GET /tasks/{id}``) only; whether the service also counts listings and cancellations is not
+documented (the client's pacer treats a listing as a query too, which errs on the safe side).
+
+Both rates are sliding windows of one second on the engine's clock (`RateWindows`). A call
+beyond one is refused with the engine's wire-neutral `ApiError` ``THROTTLED``, code
+``Throttling.RateQuota`` and the service's message, and a ``Retry-After`` of the time until the
+oldest call of the window leaves it; each adapter words it as its service does (DashScope:
+HTTP 429 and ``{"request_id", "code", "message"}``). A refused call is not counted: it was not
+served.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 
-__all__ = ["QuotaGroup", "Quotas", "SubmissionRates", "group_of", "quotas_of"]
+__all__ = [
+    "RATE_QUOTA_CODE",
+    "RATE_QUOTA_MESSAGE",
+    "QueryQuota",
+    "QuotaGroup",
+    "Quotas",
+    "RateWindows",
+    "SubmissionRates",
+    "group_of",
+    "quotas_of",
+]
+
+#: DashScope's code and message for a rate quota passed (API-FACTS.md, Errors).
+RATE_QUOTA_CODE = "Throttling.RateQuota"
+RATE_QUOTA_MESSAGE = "Requests rate limit exceeded, please try again later."
 
 #: What a quota is counted per: (realm, model family).
 QuotaGroup = tuple[str, str]
@@ -49,25 +75,51 @@ def group_of(realm: str, handler: Any) -> QuotaGroup:
     return (realm, type(handler).__name__)
 
 
-class SubmissionRates:
-    """The creations of the last second, per group (not thread-safe: the engine's lock guards it)."""
+class RateWindows:
+    """The calls of the last second, per key (not thread-safe: its owner's lock guards it)."""
 
     def __init__(self) -> None:
-        self._windows: dict[QuotaGroup, deque[float]] = {}
+        self._windows: dict[Hashable, deque[float]] = {}
 
     def clear(self) -> None:
         self._windows.clear()
 
-    def count(self, group: QuotaGroup, per_second: int, now: float) -> None:
-        """Record a creation, or refuse it when ``per_second`` were made in the last second."""
-        window = self._windows.setdefault(group, deque())
+    def count(self, key: Hashable, per_second: int, now: float) -> None:
+        """Record a call of ``key``, or refuse it when ``per_second`` were made in the last second."""
+        window = self._windows.setdefault(key, deque())
         while window and window[0] <= now - 1.0:
             window.popleft()
         if len(window) >= per_second:
             raise ApiError(
                 ErrorKind.THROTTLED,
-                "Requests rate limit exceeded, please try again later.",
-                code="Throttling.RateQuota",
+                RATE_QUOTA_MESSAGE,
+                code=RATE_QUOTA_CODE,
                 retry_after=max(0.0, window[0] + 1.0 - now),
             )
         window.append(now)
+
+
+#: The creations of the last second, per group (the engine's lock guards it).
+SubmissionRates = RateWindows
+
+
+class QueryQuota:
+    """At most ``per_second`` task queries per account in any second (``None``: no quota)."""
+
+    def __init__(self, per_second: int | None, clock: Callable[[], float]) -> None:
+        self.per_second = per_second
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows = RateWindows()
+
+    def spend(self, account: str) -> None:
+        """Count one query of ``account``, or raise the 429 when its second is full."""
+        if self.per_second is None:
+            return
+        with self._lock:
+            self._windows.count(account, self.per_second, self._clock())
+
+    def clear(self) -> None:
+        """Forget every account's recent queries (an engine reset)."""
+        with self._lock:
+            self._windows.clear()

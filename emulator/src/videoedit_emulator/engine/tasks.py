@@ -39,7 +39,7 @@ from videoedit_emulator.engine.lifecycle import TERMINAL, Event
 from videoedit_emulator.engine.links import ResultLinks
 from videoedit_emulator.engine.models import ModelRegistry, default_registry
 from videoedit_emulator.engine.models.base import check_type
-from videoedit_emulator.engine.quotas import SubmissionRates, group_of, quotas_of
+from videoedit_emulator.engine.quotas import QueryQuota, SubmissionRates, group_of, quotas_of
 from videoedit_emulator.engine.record import TaskRecord
 from videoedit_emulator.engine.render_pool import Renderer, RenderPool
 from videoedit_emulator.engine.scheduler import SlotScheduler
@@ -113,6 +113,8 @@ class TaskEngine:
         self.seed = self.config.seed
         self.progression = self.config.progression
         self._reseed(self.seed)
+        #: Task queries per account (``config.task_queries_per_second``; ``quotas.py``).
+        self.query_quota = QueryQuota(self.config.task_queries_per_second, lambda: self.clock.now())
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _reseed(self, seed: int) -> None:
@@ -131,6 +133,7 @@ class TaskEngine:
             self._tasks.clear()
             self._rates.clear()
             self._slots.clear()
+            self.query_quota.clear()
             self.progression = self.config.progression
             self.clock = self.config.clock
             self._reseed(self.config.seed if seed is None else seed)

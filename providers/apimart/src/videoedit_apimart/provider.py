@@ -21,7 +21,14 @@ from typing import Any, ClassVar
 import httpx
 
 from videoedit.errors import ServiceError, UnsupportedOperationError, VideoEditError
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
+from videoedit.provider import (
+    ListQuery,
+    Provider,
+    ProviderConfig,
+    Quotas,
+    json_body,
+    quote_task_id,
+)
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus
 from videoedit.wire import (
@@ -147,6 +154,8 @@ class ApimartProvider(Provider):
     )
     dialect: ClassVar[str] = DIALECT
     known_options: ClassVar[frozenset[str]] = ApimartOptions.KNOWN
+    #: The gateway's page documents no rate or concurrency figure: nothing to pace by.
+    quotas: ClassVar[Quotas] = Quotas(source="none documented on the APIMart-format page")
 
     def __init__(self, config: ProviderConfig) -> None:
         self.options = ApimartOptions.from_options(config.options)

@@ -20,6 +20,7 @@ from videoedit.provider import (
     ListQuery,
     Provider,
     ProviderConfig,
+    Quotas,
     Uploader,
     json_body,
     quote_task_id,
@@ -156,6 +157,19 @@ def _uses_oss(body: Any) -> bool:
     return False
 
 
+#: wan2.1-vace-plus's own quotas, under either of its ids (Beijing answers to both).
+_VACE_QUOTAS = Quotas(creates_per_second=2, running=2)
+
+#: DashScope's documented quotas: 20 task queries a second per account (the query page:
+#: "Query rate limit: 20 requests/s per account"); wan2.1-vace-plus adds 2 task submissions a
+#: second and 2 tasks at once. wan2.7-videoedit documents no creation or concurrency quota.
+QUOTAS = Quotas(
+    queries_per_second=20,
+    models={"wan2.1-vace-plus": _VACE_QUOTAS, "wanx2.1-vace-plus": _VACE_QUOTAS},
+    source="Model Studio: query a task (20 requests/s per account); wan2.1-vace-plus limits",
+)
+
+
 class DashScopeProvider(Provider):
     """Shared wire format of both regions (Model Studio's video-synthesis task API).
 
@@ -167,6 +181,7 @@ class DashScopeProvider(Provider):
     dialect: ClassVar[str] = "dashscope"
     api_key_env: ClassVar[tuple[str, ...]] = ("DASHSCOPE_API_KEY",)
     known_options: ClassVar[frozenset[str]] = frozenset({"workspace", "vace_model"})
+    quotas: ClassVar[Quotas] = QUOTAS
 
     def request_headers(self, **extra: str) -> dict[str, str]:
         """Key, JSON content type and the optional workspace, on every call to DashScope."""

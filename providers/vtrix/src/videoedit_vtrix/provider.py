@@ -26,7 +26,14 @@ from videoedit.errors import (
     UnsupportedOperationError,
     VideoEditError,
 )
-from videoedit.provider import ListQuery, Provider, ProviderConfig, json_body, quote_task_id
+from videoedit.provider import (
+    ListQuery,
+    Provider,
+    ProviderConfig,
+    Quotas,
+    json_body,
+    quote_task_id,
+)
 from videoedit.requests import EditRequest
 from videoedit.task import Task, TaskResult, TaskStatus, Usage
 from videoedit.wire import (
@@ -202,6 +209,9 @@ class VtrixProvider(Provider):
     description: ClassVar[str] = "Vtrix (DashScope bodies in the Vtrix generation envelope)"
     dialect: ClassVar[str] = "dashscope"
     known_options: ClassVar[frozenset[str]] = frozenset({"model_map"})
+    #: Vtrix documents a 429 for "rate limit" but no figure: nothing to pace by (a user who
+    #: learns the account's figures passes its own `videoedit.pacing.Pacer`).
+    quotas: ClassVar[Quotas] = Quotas(source="none documented (Vtrix answers 429 with no figure)")
 
     def __init__(self, config: ProviderConfig) -> None:
         self.model_map = _model_map(config.options)

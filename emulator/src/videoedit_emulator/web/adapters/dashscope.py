@@ -273,6 +273,7 @@ def _region_routes(engine: TaskEngine, region: Region) -> list[BaseRoute]:
         )
 
     async def query(request: Request, request_id: str) -> Response:
+        engine.query_quota.spend(bearer_token(request))  # 20 a second per account, when on
         view = engine.get(request.path_params["task_id"], region.realm)
         body: dict[str, Any] = {
             "request_id": request_id,
