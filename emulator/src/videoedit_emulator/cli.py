@@ -123,6 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep uploads and results here (default: a temp dir)",
     )
     serve.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR|off",
+        help="keep rendered stand-ins here between runs, or 'off' (default: "
+        "$VIDEOEDIT_EMULATOR_CACHE_DIR, else the user's cache directory)",
+    )
+    serve.add_argument(
+        "--cache-mb",
+        type=_positive_int,
+        default=512,
+        help="render cache size limit; least recently used entries go first (default: 512)",
+    )
+    serve.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -171,6 +184,8 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         max_body_bytes=args.max_body_mb * MIB,
         render_workers=args.workers,
         storage_dir=args.storage_dir,
+        render_cache_dir=args.cache_dir,
+        render_cache_bytes=args.cache_mb * MIB,
         public_url=args.public_url,
     )
     try:  # connections queue from now on, even before uvicorn runs

@@ -209,8 +209,10 @@ class TaskEngine:
     """Tasks, uploads and results of one emulator (thread-safe; see the module docstring).
 
     ``registry`` and ``renderer`` are injectable for tests and for new model families. The
-    default renderer keeps a content-addressed cache in the storage directory (it survives
-    [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset]), so an identical job is rendered once per emulator.
+    default renderer keeps a content-addressed cache shared by every emulator on the machine
+    (``EmulatorConfig.render_cache_location``; it survives
+    [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset] and the process), so an
+    identical job is rendered once.
     """
 
     def __init__(
@@ -231,12 +233,11 @@ class TaskEngine:
         )
         self.renderer: Renderer = renderer or self._render_with_cache
         self._cache: RenderCache | None = None
-        if self.config.render_cache_bytes:
+        cache_dir = self.config.render_cache_location()
+        if cache_dir is not None:
             from videoedit_emulator.render.cache import RenderCache
 
-            self._cache = RenderCache(
-                self.store.root / "cache", max_bytes=self.config.render_cache_bytes
-            )
+            self._cache = RenderCache(cache_dir, max_bytes=self.config.render_cache_bytes)
         self._lock = threading.RLock()
         self._tasks: dict[str, _Task] = {}
         self._submissions: dict[tuple[str, str], deque[float]] = {}
