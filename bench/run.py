@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import control, download, e2e, grid, render, scale
+from bench import cache, control, download, e2e, grid, render, scale
 from bench.common import Report, machine
 
 __all__ = ["BENCHMARKS", "main"]
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     "download": download.run,
     "scale": scale.run,
     "grid": grid.run,
+    "cache": cache.run,
 }
 
 

@@ -13,7 +13,7 @@ from videoedit_emulator.engine.sources import is_loopback_host
 from videoedit_emulator.stopping import StopSignals, die_of
 from videoedit_emulator.web.faults import FaultError, FaultRule, parse_spec
 
-__all__ = ["build_parser", "exposure_warning", "main"]
+__all__ = ["build_parser", "exposure_warning", "main", "serve_config"]
 
 
 def _progression(value: str) -> Progression:
@@ -166,16 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
-    """Serve until SIGTERM or SIGINT (see `videoedit_emulator.stopping`); the storage,
-    when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
-    import uvicorn
-
-    from videoedit_emulator.engine import TaskEngine
-    from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
-    from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
-
-    config = EmulatorConfig(
+def serve_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The configuration ``serve`` runs with, from its parsed arguments."""
+    return EmulatorConfig(
         seed=args.seed,
         progression=args.progression,
         task_ttl=args.task_ttl,
@@ -188,6 +181,18 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         render_cache_bytes=args.cache_mb * MIB,
         public_url=args.public_url,
     )
+
+
+def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
+    """Serve until SIGTERM or SIGINT (see `videoedit_emulator.stopping`); the storage,
+    when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
+    import uvicorn
+
+    from videoedit_emulator.engine import TaskEngine
+    from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
+    from videoedit_emulator.web.app import PROVIDER_PREFIXES, create_app
+
+    config = serve_config(args)
     try:  # connections queue from now on, even before uvicorn runs
         sock = listen_socket(args.host, args.port)
     except OSError as exc:
@@ -213,6 +218,8 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         print(
             f"Official SDK: DASHSCOPE_HTTP_BASE_URL={root}/api/v1  (any non-empty DASHSCOPE_API_KEY)"
         )
+        cache_dir = config.render_cache_location()
+        print(f"  {'render cache':<20} {cache_dir if cache_dir else 'off'}")
         sys.stdout.flush()
         server = uvicorn.Server(uvicorn_config(create_app(engine), log_level="info"))
         stop.on_stop(lambda: setattr(server, "should_exit", True))

@@ -174,7 +174,7 @@ class EmulatorConfig:
 
         Off when ``render_cache_bytes`` is 0 or ``render_cache_dir`` is ``"off"``; a directory
         given here wins; otherwise the default of
-        [`default_cache_dir`][videoedit_emulator.render.cache.default_cache_dir]: the
+        ``videoedit_emulator.render.cache.default_cache_dir``: the
         ``VIDEOEDIT_EMULATOR_CACHE_DIR`` variable (a directory, or ``off``), else the user's
         cache directory. The one setting read from the environment, and only here, when an
         engine starts: it is how a CI job or a developer moves the cache of every emulator a
