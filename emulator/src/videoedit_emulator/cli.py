@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep uploads and results here (default: a temp dir)",
     )
     serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keep tasks, uploads, results, fault rules and the journal here across restarts "
+        "(kill -9 included) and the snapshots; default: nothing outlives the process",
+    )
+    serve.add_argument(
         "--cache-dir",
         default=None,
         metavar="DIR|off",
@@ -177,6 +184,7 @@ def serve_config(args: argparse.Namespace) -> EmulatorConfig:
         max_body_bytes=args.max_body_mb * MIB,
         render_workers=args.workers,
         storage_dir=args.storage_dir,
+        state_dir=args.state_dir,
         render_cache_dir=args.cache_dir,
         render_cache_bytes=args.cache_mb * MIB,
         public_url=args.public_url,

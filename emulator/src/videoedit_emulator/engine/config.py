@@ -137,6 +137,9 @@ class EmulatorConfig:
     #: `render_cache_location`), a directory, or ``"off"``.
     render_cache_dir: Path | str | None = None
     storage_dir: Path | None = None
+    #: Keep tasks, uploads, results, fault rules and the journal here across restarts
+    #: (``None``: nothing outlives the emulator). See ``docs/emulator.md``.
+    state_dir: Path | None = None
     clock: Clock = field(default_factory=SystemClock)
     public_url: str | None = None
 
@@ -159,6 +162,10 @@ class EmulatorConfig:
                 object.__setattr__(self, "render_cache_dir", Path(self.render_cache_dir))
         elif self.render_cache_dir is not None and not isinstance(self.render_cache_dir, Path):
             raise ValueError("render_cache_dir: must be a directory, 'off' or None")
+        if self.state_dir is not None:
+            if not isinstance(self.state_dir, (str, Path)) or not str(self.state_dir).strip():
+                raise ValueError("state_dir: must be a directory or None")
+            object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
         if self.render_workers is not None and self.render_workers < 1:
             raise ValueError("render_workers: must be >= 1 (or None for one per core)")
         if self.public_url is not None:

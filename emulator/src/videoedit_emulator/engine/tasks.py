@@ -66,6 +66,7 @@ from videoedit_emulator.engine.sources import (
     needs_fetch,
     resolve,
 )
+from videoedit_emulator.engine.state import Persistence
 from videoedit_emulator.engine.store import Store
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.faults import FaultPlan
@@ -208,12 +209,18 @@ class _Task:
 class TaskEngine:
     """Tasks, uploads and results of one emulator (thread-safe; see the module docstring).
 
+    With ``config.state_dir`` everything it holds is kept there as it changes and read back
+    when an engine starts on the same directory (``state.py``).
+
     ``registry`` and ``renderer`` are injectable for tests and for new model families. The
     default renderer keeps a content-addressed cache shared by every emulator on the machine
     (``EmulatorConfig.render_cache_location``; it survives
     [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset] and the process), so an
     identical job is rendered once.
     """
+
+    #: The record of a task (``state.py`` rebuilds tasks from their stored fields).
+    task_type = _Task
 
     def __init__(
         self,
@@ -225,8 +232,9 @@ class TaskEngine:
         self.config = config or EmulatorConfig()
         self.models = registry or default_registry()
         self.clock: Clock = self.config.clock
+        state_dir = self.config.state_dir
         self.store = Store(
-            self.config.storage_dir,
+            self.config.storage_dir or (state_dir / "storage" if state_dir else None),
             lambda: self.clock.now(),
             upload_ttl=self.config.upload_ttl,
             max_upload_bytes=self.config.max_body_bytes,
@@ -260,6 +268,8 @@ class TaskEngine:
         #: Fault rules and the request journal (applied and written by ``web/middleware.py``).
         self.faults = FaultPlan()
         self.journal = Journal()
+        #: The state directory (``config.state_dir``) and the snapshots: ``state.py``.
+        self.persistence = Persistence.attach(self, state_dir)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _reseed(self, seed: int) -> None:
@@ -286,11 +296,13 @@ class TaskEngine:
         self.journal.clear()
         self.store.reset()  # a new signing secret: links from before open nothing
         self._urls.clear()
+        self.persistence.was_reset()
 
     def reseed(self, seed: int) -> None:
         """Restart the id sequences from ``seed`` (tasks already made keep their ids)."""
         with self._lock:
             self._reseed(seed)
+            self.persistence.settings_changed()
 
     def use_clock(self, clock: Clock) -> Clock:
         """Swap the clock (e.g. for a `ManualClock`) until reset."""
@@ -303,6 +315,7 @@ class TaskEngine:
         prog = Progression.parse(progression) if isinstance(progression, str) else progression
         with self._lock:
             self.progression = prog
+            self.persistence.settings_changed()
         return prog
 
     def close(self) -> None:
@@ -313,6 +326,7 @@ class TaskEngine:
             self._closed = True
             self._generation += 1
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.persistence.close()
         self.store.close()
 
     def drain(self, timeout: float | None = None) -> bool:
@@ -448,11 +462,28 @@ class TaskEngine:
                 self._waiting.setdefault(group, deque()).append(task)
                 self._schedule(group, now)
             if render_plan is not None and fail is None:
-                future = self._pool.submit(self._render, task, render_plan)
-                task.future = future
-                self._inflight.add(future)
-                future.add_done_callback(self._render_done)
+                self._start_render(task, render_plan)
             return self._view(task)
+
+    def _start_render(self, task: _Task, plan: RenderPlan) -> None:
+        future = self._pool.submit(self._render, task, plan)
+        task.future = future
+        self._inflight.add(future)
+        future.add_done_callback(self._render_done)
+
+    def _adopt(self, tasks: list[_Task]) -> None:
+        """Take over the tasks of an earlier run (``state.py``): queue those that waited for
+        a slot, and render again those whose MP4 was not written yet."""
+        with self._lock:
+            for task in sorted(tasks, key=lambda t: t.submitted_at):
+                task.generation = self._generation
+                self._tasks[task.task_id] = task
+                if task.queued:
+                    self._waiting.setdefault(task.group, deque()).append(task)
+                plan = task.render_plan
+                unrendered = task.rendered is None and task.render_error is None
+                if task.status not in _TERMINAL and task.failure is None and unrendered and plan:
+                    self._start_render(task, plan)
 
     def _count_submission(self, group: tuple[str, str], per_second: int) -> None:
         """Record a creation, or refuse it when ``per_second`` were made in the last second."""
@@ -701,6 +732,7 @@ class TaskEngine:
         return task
 
     def _forget(self, task: _Task) -> None:
+        self.persistence.task_forgotten(task.task_id)
         self._tasks.pop(task.task_id, None)
         self._unqueue(task)
         _cancel(task)
@@ -827,6 +859,7 @@ class TaskEngine:
         view = self._build_view(task)
         if view.status in _TERMINAL:
             task.final = view
+        self.persistence.task_changed(task)  # before anyone is told
         return view
 
     def _build_view(self, task: _Task) -> TaskView:
