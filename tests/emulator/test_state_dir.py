@@ -6,6 +6,8 @@ The emulator runs as a real process (``videoedit-emulator serve``), is killed wi
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -20,16 +22,17 @@ from serve_process import start_serve
 import videoedit
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.config import EmulatorConfig
+from videoedit_emulator.render import ffmpeg_path, probe_output
 from videoedit_emulator.server import EmulatorServer
 
 KEY = {"Authorization": "Bearer sk-state"}
 
 
 @contextmanager
-def served(state_dir: Path, *extra: str) -> Iterator[str]:
+def served(state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``videoedit-emulator serve --state-dir`` on a free port; yields its root URL. The
     process is killed with SIGKILL on exit, whatever happened."""
-    process = start_serve("--state-dir", str(state_dir), *extra, stderr=subprocess.DEVNULL)
+    process = start_serve("--state-dir", str(state_dir), *extra, stderr=subprocess.DEVNULL, env=env)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
@@ -45,7 +48,9 @@ def control(root: str) -> httpx.Client:
 
 
 def client(root: str) -> videoedit.Client:
-    return videoedit.Client("dashscope-beijing", api_key="sk-state", base_url=root + "/api/v1")
+    return videoedit.Client(
+        "dashscope-beijing", api_key="sk-state", base_url=root + "/api/v1", wait_timeout=120
+    )
 
 
 def an_edit(clip: Path, prompt: str) -> videoedit.VideoEdit:
@@ -101,6 +106,34 @@ def test_a_task_killed_halfway_through_its_polls_goes_on_counting(
             progression = http.get("/progression").json()["progression"]
 
     assert progression == "polls=3"  # the default progression is state too
+
+
+def test_a_task_whose_render_the_kill_cut_short_is_rendered_after_the_restart(
+    tmp_path: Path, emulator_sample_clip: Path
+) -> None:
+    stuck, pid_file = tmp_path / "ffmpeg-that-never-finishes-a-render", tmp_path / "stuck.pid"
+    stuck.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *render.mp4*) echo $$ > {pid_file}; exec sleep 300;; esac\n'
+        f'exec {ffmpeg_path()} "$@"\n'
+    )
+    stuck.chmod(0o755)
+    never_renders = {"IMAGEIO_FFMPEG_EXE": str(stuck)}
+    try:
+        with served(tmp_path / "state", env=never_renders) as root, client(root) as first:
+            task = first.submit(an_edit(emulator_sample_clip, "cut short"))
+            assert first.status(task.task_id).status is videoedit.TaskStatus.RUNNING
+
+        with served(tmp_path / "state") as root, client(root) as second:
+            done = second.wait(task.task_id)
+            saved = second.save(done, tmp_path / "out.mp4")
+    finally:  # the kill left the stuck "render" behind
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+    assert done.status is videoedit.TaskStatus.SUCCEEDED
+    assert probe_output(saved).frames == 60
 
 
 def test_expiry_still_runs_on_the_clock_after_a_restart(
