@@ -190,9 +190,10 @@ class StateDB:
             self._db.execute("COMMIT")
 
     # -- tasks
-    def put_task(self, task_id: str, record: Mapping[str, Any]) -> None:
-        """Write a task's record unless it is the one last written."""
-        text = dumps(record)
+    def put_task(self, task_id: str, encoded: Mapping[str, Any]) -> None:
+        """Write a task's record (its fields through `encode`) unless it is the one last
+        written."""
+        text = json.dumps(encoded, separators=(",", ":"), sort_keys=True)
         if self._written.get(task_id) == text:
             return
         with self._tx() as db:
@@ -208,7 +209,7 @@ class StateDB:
         with self._lock:
             rows = self._db.execute("SELECT task_id, record FROM tasks").fetchall()
         self._written.update(dict(rows))
-        return [loads(text) for _, text in rows]
+        return [_decoded(json.loads(text)) for _, text in rows]
 
     # -- settings
     def put(self, name: str, value: Any) -> None:
@@ -319,6 +320,9 @@ class Persistence:
             state_dir / "snapshots" if state_dir is not None else engine.store.root / "snapshots"
         )
         self._known: set[str] = set()
+        #: Per task id, its request and render plan (immutable) and their encodings: most of
+        #: a record, and what a poll never changes.
+        self._plans: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
 
     @classmethod
     def attach(cls, engine: Any, state_dir: Path | None) -> Persistence:
@@ -339,7 +343,11 @@ class Persistence:
     def task_changed(self, task: Any) -> None:
         if self.db is None:
             return
-        self.db.put_task(task.task_id, task_record(task))
+        plans = self._plans.get(task.task_id)
+        if plans is None or plans[0] is not task.plan or plans[1] is not task.render_plan:
+            fixed = {"plan": encode(task.plan), "render_plan": encode(task.render_plan)}
+            self._plans[task.task_id] = plans = (task.plan, task.render_plan, fixed)
+        self.db.put_task(task.task_id, encode_task(task, plans[2]))
         if task.task_id not in self._known:  # a new task: the id generators moved
             self._known.add(task.task_id)
             self.settings_changed()
@@ -347,6 +355,7 @@ class Persistence:
     def task_forgotten(self, task_id: str) -> None:
         if self.db is not None:
             self._known.discard(task_id)
+            self._plans.pop(task_id, None)
             self.db.delete_task(task_id)
 
     def settings_changed(self) -> None:
@@ -356,6 +365,7 @@ class Persistence:
     def was_reset(self) -> None:
         if self.db is not None:
             self._known.clear()
+            self._plans.clear()
             capture(self.engine, self.db)
 
     def uploaded(self, stored: Any) -> None:
@@ -445,9 +455,11 @@ class Persistence:
         return info
 
 
-def task_record(task: Any) -> dict[str, Any]:
+def encode_task(task: Any, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A task's fields through `encode`, but those already encoded in ``known``."""
+    known = known or {}
     return {
-        f.name: getattr(task, f.name)
+        f.name: known[f.name] if f.name in known else encode(getattr(task, f.name))
         for f in dataclasses.fields(task)
         if f.name not in _TRANSIENT_FIELDS
     }
@@ -474,7 +486,7 @@ def capture(engine: Any, db: StateDB) -> None:
         for entry in engine.journal.state()["entries"]:
             db.append_journal(entry, engine.journal.capacity)
         for task in engine._tasks.values():
-            db.put_task(task.task_id, task_record(task))
+            db.put_task(task.task_id, encode_task(task))
 
 
 def restore(engine: Any, db: StateDB) -> None:
@@ -511,3 +523,7 @@ def restore(engine: Any, db: StateDB) -> None:
         engine.faults.restore(faults)
     engine.journal.restore({"entries": db.journal(engine.journal.capacity)})
     engine._adopt([engine.task_type(**here(record)) for record in db.tasks()])
+
+
+def _decoded(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: decode(value) for name, value in record.items()}
