@@ -395,7 +395,7 @@ class Persistence:
         with contextlib.suppress(FileNotFoundError):
             for item in sorted(self.snapshot_root.iterdir()):
                 info = item / "snapshot.json"
-                if item.is_dir() and info.is_file():
+                if SNAPSHOT_NAME.match(item.name) and item.is_dir() and info.is_file():
                     found.append(json.loads(info.read_text("utf-8")))
         return found
 
