@@ -174,10 +174,10 @@ def test_decoders_and_filters_run_one_thread_and_the_encoder_the_threads_given(
     assert argv[argv.index("-threads", encoder) + 1] == "3"
 
 
-def test_an_input_is_probed_once_until_its_file_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
+@pytest.fixture
+def probe_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files ffmpeg probes from now on (the memo emptied first: an identical clip
+    probed by an earlier test would be a hit)."""
     runs: list[Path] = []
     real = render_module._run_probe
 
@@ -186,7 +186,15 @@ def test_an_input_is_probed_once_until_its_file_changes(
         return real(ffmpeg, path, name)
 
     monkeypatch.setattr(render_module, "_run_probe", counting)
-    probes.clear()  # an identical clip probed by an earlier test would be a hit
+    probes.clear()
+    return runs
+
+
+def test_an_input_is_probed_once_until_its_file_changes(
+    tmp_path: Path, probe_runs: list[Path]
+) -> None:
+    runs = probe_runs
+    clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
     probe = render_module._probe(ffmpeg_path())
 
     first, again = probe(clip, "source"), probe(clip, "source")
@@ -201,18 +209,9 @@ def test_an_input_is_probed_once_until_its_file_changes(
 
 
 def test_the_same_bytes_under_another_name_are_not_probed_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, probe_runs: list[Path]
 ) -> None:
     clip = flat_clip(tmp_path / "clip.mp4", "teal", 0.5, 160, 120)
-    runs: list[Path] = []
-    real = render_module._run_probe
-
-    def counting(ffmpeg: str, path: Path, name: str) -> object:
-        runs.append(path)
-        return real(ffmpeg, path, name)
-
-    monkeypatch.setattr(render_module, "_run_probe", counting)
-    probes.clear()
     probe = render_module._probe(ffmpeg_path())
     first = probe(clip, "source")
     upload = tmp_path / "uploads" / "a3f9"  # the same clip uploaded again, as each test does
@@ -220,7 +219,7 @@ def test_the_same_bytes_under_another_name_are_not_probed_again(
     shutil.copyfile(clip, upload)
 
     assert probe(upload, "source") == first
-    assert runs == [clip]
+    assert probe_runs == [clip]
 
 
 def test_an_input_checked_when_the_task_was_created_is_not_probed_again_to_render_it(
