@@ -143,11 +143,11 @@ class Adapter:
     def error_response(self, error: ApiError, request_id: str) -> Response:
         """``error`` in its service's error body, with its status (and ``Retry-After``).
 
-        The default: ``{"error": {"code", "message"}, "request_id"}``.
+        The default: ``{"error": {"code", "message"}, "request_id"}``, the code being the
+        adapter's own, else the engine's reason token, else the kind; the message the detail.
         """
-        body: dict[str, Any] = {
-            "error": {"code": error.code or error.kind.value, "message": error.message}
-        }
+        code = error.code or (error.reason.value if error.reason else error.kind.value)
+        body: dict[str, Any] = {"error": {"code": code, "message": error.detail}}
         if request_id:
             body["request_id"] = request_id
         return JSONResponse(body, status_code=error.status, headers=_retry_after(error))

@@ -152,7 +152,7 @@ def task_json(view: TaskView) -> dict[str, Any]:
 
 def _error(exc: ApiError) -> JSONResponse:
     return JSONResponse(
-        {"error": {"kind": exc.kind.value, "message": exc.message, "field": exc.field}},
+        {"error": {"kind": exc.kind.value, "message": exc.detail, "field": exc.field}},
         status_code=exc.status,
     )
 
