@@ -20,7 +20,6 @@ from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.models import default_registry
 from videoedit_emulator.engine.models.base import JobPlan, ResolvedMedia
 from videoedit_emulator.engine.models.vace import KNOWN_SIZES, VaceLimits, VacePlus, fit_720p
-from videoedit_emulator.web.adapters.dashscope_errors import code_of, message_of
 from videoedit_emulator.render import (
     Extension,
     ImageReference,
@@ -30,6 +29,7 @@ from videoedit_emulator.render import (
     Restyle,
     make_sample_clip,
 )
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, message_of
 
 SG, BJ = "wan2.1-vace-plus", "wanx2.1-vace-plus"
 IMG = "https://example.com/ref.png"
