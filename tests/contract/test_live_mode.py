@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 from videoedit_emulator.server import EmulatorServer
 
 HERE = Path(__file__).parent
@@ -40,6 +41,9 @@ def live_outcomes(
         for k, v in os.environ.items()
         if not k.startswith("VIDEOEDIT_") and not k.endswith("_API_KEY")
     }
+    env[CACHE_DIR_ENV] = os.environ[
+        CACHE_DIR_ENV
+    ]  # the test run's render cache stays (tests/conftest.py)
     env["DASHSCOPE_API_KEY"] = "sk-live-mode-test"
     env["VIDEOEDIT_DASHSCOPE_BEIJING_BASE_URL"] = emulator_server.base_url("dashscope-beijing")
     subprocess.run(

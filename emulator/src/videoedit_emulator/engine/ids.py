@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Container
+from collections.abc import Container, Sequence
+from typing import Any
 
 __all__ = ["SeededIds"]
 
@@ -22,6 +23,17 @@ class SeededIds:
         self._tasks = random.Random(f"task:{seed}")
         self._requests = random.Random(f"request:{seed}")
         self._tokens = random.Random(f"upload:{seed}")
+
+    def getstate(self) -> list[Any]:
+        """Where the three sequences stand (``state.py`` keeps it across a restart)."""
+        return [self._tasks.getstate(), self._requests.getstate(), self._tokens.getstate()]
+
+    def setstate(self, state: Sequence[Any]) -> None:
+        """Go on from a `getstate` of an earlier run."""
+        for generator, saved in zip(
+            (self._tasks, self._requests, self._tokens), state, strict=True
+        ):
+            generator.setstate(saved)
 
     def request_id(self) -> str:
         return str(uuid.UUID(int=self._requests.getrandbits(128), version=4))

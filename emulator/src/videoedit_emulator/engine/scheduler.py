@@ -38,6 +38,12 @@ class SlotScheduler:
         self._waiting.setdefault(task.group, deque()).append(task)
         self.schedule(task.group, now, tasks)
 
+    def requeue(self, task: TaskRecord) -> None:
+        """Put back a task that was waiting when an earlier run stopped (``state.py``: tasks
+        are adopted oldest first, so the queue keeps its order)."""
+        task.queued = True
+        self._waiting.setdefault(task.group, deque()).append(task)
+
     def schedule(self, group: QuotaGroup, now: float, tasks: Iterable[TaskRecord]) -> None:
         """Give the slots that freed up to ``now`` to the group's waiting tasks, in order, each
         at the instant its slot freed (see ``slots.py``): its progression counts from there."""

@@ -188,6 +188,8 @@ class Store:
         self._lock = threading.Lock()
         self._policies: dict[str, UploadPolicy] = {}
         self._objects: dict[str, StoredObject] = {}
+        #: Called with each upload accepted (a state directory records it: ``state.py``).
+        self.on_upload: Callable[[StoredObject], None] | None = None
         for sub in ("uploads", "results", "inputs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -203,6 +205,19 @@ class Store:
             for sub in ("uploads", "results", "inputs"):
                 shutil.rmtree(self.root / sub, ignore_errors=True)
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def secret(self) -> bytes:
+        """What signs policies and links (kept by a state directory, so links outlive a
+        restart)."""
+        return self._secret
+
+    def adopt(self, objects: list[StoredObject], secret: bytes) -> None:
+        """Take over uploads and the signing secret of an earlier run (their files are in
+        ``root`` already)."""
+        with self._lock:
+            self._secret = secret
+            self._objects = {o.key: o for o in objects}
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -319,6 +334,8 @@ class Store:
         )
         with self._lock:
             self._objects[key] = stored
+        if self.on_upload is not None:
+            self.on_upload(stored)
         return stored
 
     @staticmethod

@@ -45,6 +45,7 @@ from videoedit_emulator.engine.render_pool import Renderer, RenderPool
 from videoedit_emulator.engine.scheduler import SlotScheduler
 from videoedit_emulator.engine.snapshots import ResultView, TaskView, UsageFigures
 from videoedit_emulator.engine.sources import SourceContext, check_oss_allowed
+from videoedit_emulator.engine.state import Persistence
 from videoedit_emulator.engine.store import Store
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 
@@ -65,10 +66,18 @@ _ALMOST = 0.99
 class TaskEngine:
     """Tasks, uploads and results of one emulator (thread-safe; see the module docstring).
 
+    With ``config.state_dir`` everything it holds is kept there as it changes and read back
+    when an engine starts on the same directory (``state.py``).
+
     ``registry`` and ``renderer`` are injectable for tests and for new model families. The
-    default renderer keeps a content-addressed cache in the storage directory (it survives
-    [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset]), so an identical job is rendered once per emulator.
+    default renderer keeps a content-addressed cache shared by every emulator on the machine
+    (``EmulatorConfig.render_cache_location``; it survives
+    [`reset`][videoedit_emulator.engine.tasks.TaskEngine.reset] and the process), so an
+    identical job is rendered once.
     """
+
+    #: The record of a task (``state.py`` rebuilds tasks from their stored fields).
+    task_type = TaskRecord
 
     def __init__(
         self,
@@ -80,20 +89,20 @@ class TaskEngine:
         self.config = config or EmulatorConfig()
         self.models = registry or default_registry()
         self.clock: Clock = self.config.clock
+        state_dir = self.config.state_dir
         self.store = Store(
-            self.config.storage_dir,
+            self.config.storage_dir or (state_dir / "storage" if state_dir else None),
             lambda: self.clock.now(),
             upload_ttl=self.config.upload_ttl,
             max_upload_bytes=self.config.max_body_bytes,
         )
         self.renderer: Renderer = renderer or self._render_with_cache
         self._cache: RenderCache | None = None
-        if self.config.render_cache_bytes:
+        cache_dir = self.config.render_cache_location()
+        if cache_dir is not None:
             from videoedit_emulator.render.cache import RenderCache
 
-            self._cache = RenderCache(
-                self.store.root / "cache", max_bytes=self.config.render_cache_bytes
-            )
+            self._cache = RenderCache(cache_dir, max_bytes=self.config.render_cache_bytes)
         self._lock = threading.RLock()
         self._tasks: dict[str, TaskRecord] = {}
         self._rates = SubmissionRates()
@@ -115,6 +124,9 @@ class TaskEngine:
         self._reseed(self.seed)
         #: Task queries per account (``config.task_queries_per_second``; ``quotas.py``).
         self.query_quota = QueryQuota(self.config.task_queries_per_second, lambda: self.clock.now())
+        #: The state directory (``config.state_dir``) and the snapshots: ``state.py``. The
+        #: web wing's fault plan and journal join it when the app is composed (``keep``).
+        self.persistence = Persistence.attach(self, state_dir)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def _reseed(self, seed: int) -> None:
@@ -139,11 +151,13 @@ class TaskEngine:
             self._reseed(self.config.seed if seed is None else seed)
         self.store.reset()  # a new signing secret: links from before open nothing
         self._links.clear()
+        self.persistence.was_reset()
 
     def reseed(self, seed: int) -> None:
         """Restart the id sequences from ``seed`` (tasks already made keep their ids)."""
         with self._lock:
             self._reseed(seed)
+            self.persistence.settings_changed()
 
     def use_clock(self, clock: Clock) -> Clock:
         """Swap the clock (e.g. for a `ManualClock`) until reset."""
@@ -156,6 +170,7 @@ class TaskEngine:
         prog = Progression.parse(progression) if isinstance(progression, str) else progression
         with self._lock:
             self.progression = prog
+            self.persistence.settings_changed()
         return prog
 
     def close(self) -> None:
@@ -166,6 +181,7 @@ class TaskEngine:
             self._closed = True
             self._generation += 1
         self._renders.shutdown()
+        self.persistence.close()
         self.store.close()
 
     def drain(self, timeout: float | None = None) -> bool:
@@ -287,6 +303,20 @@ class TaskEngine:
                 self._renders.start(task, render_plan)
             return self._view(task)
 
+    def _adopt(self, tasks: list[TaskRecord]) -> None:
+        """Take over the tasks of an earlier run (``state.py``): queue those that waited for
+        a slot, and render again those whose MP4 was not written yet."""
+        with self._lock:
+            for task in sorted(tasks, key=lambda t: t.submitted_at):
+                task.generation = self._generation
+                self._tasks[task.task_id] = task
+                if task.queued:
+                    self._slots.requeue(task)
+                plan = task.render_plan
+                unrendered = task.rendered is None and task.render_error is None
+                if task.status not in TERMINAL and task.failure is None and unrendered and plan:
+                    self._renders.start(task, plan)
+
     def _is_current(self, task: TaskRecord) -> bool:
         """Whether a render's task is still the engine's own (not forgotten by a reset, not
         canceled): only then does its MP4 take the task's place."""
@@ -366,6 +396,7 @@ class TaskEngine:
         return task
 
     def _forget(self, task: TaskRecord) -> None:
+        self.persistence.task_forgotten(task.task_id)
         self._tasks.pop(task.task_id, None)
         self._slots.unqueue(task)
         task.drop_render()
@@ -488,6 +519,7 @@ class TaskEngine:
         view = task.view(result_ttl=self.config.result_ttl)
         if view.status in TERMINAL:
             task.final = view
+        self.persistence.task_changed(task)  # before anyone is told
         return view
 
     def result_url(self, view: TaskView, base_url: str) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -228,6 +228,31 @@ class Journal:
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._seq = 0
         self.dropped = 0
+        #: Called with each entry recorded, and with ``None`` when the journal is cleared:
+        #: how a state directory keeps it across restarts (``engine/state.py``).
+        self.on_record: Callable[[JournalEntry | None], None] | None = None
+
+    @property
+    def capacity(self) -> int:
+        return self._entries.maxlen or 0
+
+    def state(self) -> dict[str, Any]:
+        """The entries and the numbering, as JSON."""
+        with self._lock:
+            return {
+                "seq": self._seq,
+                "dropped": self.dropped,
+                "entries": [e.to_json() for e in self._entries],
+            }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the entries with those of a `state` (nothing is reported)."""
+        entries = [JournalEntry(**entry) for entry in state.get("entries", [])]
+        with self._lock:
+            self._entries.clear()
+            self._entries.extend(entries)
+            self._seq = int(state.get("seq", max((e.seq for e in entries), default=0)))
+            self.dropped = int(state.get("dropped", 0))
 
     def next_seq(self) -> int:
         with self._lock:
@@ -239,6 +264,8 @@ class Journal:
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
             self._entries.append(entry)
+        if self.on_record is not None:
+            self.on_record(entry)
 
     def clear(self) -> int:
         """Forget every entry (numbering restarts); how many there were."""
@@ -247,7 +274,9 @@ class Journal:
             self._entries.clear()
             self._seq = 0
             self.dropped = 0
-            return count
+        if self.on_record is not None:
+            self.on_record(None)
+        return count
 
     def __len__(self) -> int:
         with self._lock:
