@@ -172,3 +172,26 @@ def test_oss_words_a_store_reason_with_its_code_status_and_message() -> None:
     assert answer.status_code == 404
     assert b"<Code>NoSuchKey</Code>" in answer.body
     assert b"<Message>The specified key does not exist.</Message>" in answer.body
+
+
+@pytest.mark.anyio
+async def test_a_task_the_engine_failed_keeps_its_reason_across_a_restart(tmp_path: Path) -> None:
+    config = EmulatorConfig(state_dir=tmp_path / "state")
+    media = {"media": [{"type": "video", "url": "oss://dashscope-instant/none/clip.mp4"}]}
+    first = TaskEngine(config)
+    try:
+        view = await _submit(input=media)(first)
+        failed = first.get(view.task_id)
+    finally:
+        first.close()
+    again = TaskEngine(config)
+    try:
+        restored = again.get(view.task_id)
+    finally:
+        again.close()
+    assert (failed.error_reason, restored.error_reason) == (
+        Reason.DOWNLOAD_FAILED,
+        Reason.DOWNLOAD_FAILED,
+    )
+    assert dashscope_errors.failure_of(restored) == dashscope_errors.failure_of(failed)
+    assert dashscope_errors.failure_of(restored)[0] == "InvalidParameter"
