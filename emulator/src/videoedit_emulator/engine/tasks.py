@@ -508,7 +508,6 @@ class TaskEngine:
                 f"task_id {task_id!r} has already ended ({task.status.value}); only a live task can change",
                 reason=Reason.TASK_ENDED,
                 field="task_id",
-                status=409,
             )
         return task
 
