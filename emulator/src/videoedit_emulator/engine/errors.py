@@ -41,8 +41,8 @@ class ErrorKind(str, enum.Enum):
 class Reason(str, enum.Enum):
     """Why the engine refused a call or failed a task, as a token adapters word.
 
-    Adding a member obliges every adapter that words reasons to word it (a test checks
-    DashScope's and OSS's tables).
+    Adding a member obliges every adapter that words reasons to word it (tests check that
+    DashScope's table words every reason, and OSS's every reason the store raises).
     """
 
     # -- creations and task calls ----------------------------------------------------------
