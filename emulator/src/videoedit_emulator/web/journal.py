@@ -227,6 +227,7 @@ class Journal:
         self._lock = threading.Lock()
         self._entries: deque[JournalEntry] = deque(maxlen=capacity)
         self._seq = 0
+        self._epoch = 0
         self.dropped = 0
         #: Called with each entry recorded, and with ``None`` when the journal is cleared:
         #: how a state directory keeps it across restarts (``engine/state.py``).
@@ -253,14 +254,26 @@ class Journal:
             self._entries.extend(entries)
             self._seq = int(state.get("seq", max((e.seq for e in entries), default=0)))
             self.dropped = int(state.get("dropped", 0))
+            self._epoch += 1
+
+    @property
+    def epoch(self) -> int:
+        """How many times the journal was cleared or replaced: a request takes it when it
+        arrives and records with it (`record`), so that an answer still on its way when a
+        test resets the emulator is not written into the world that follows."""
+        with self._lock:
+            return self._epoch
 
     def next_seq(self) -> int:
         with self._lock:
             self._seq += 1
             return self._seq
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry, *, epoch: int | None = None) -> None:
+        """Keep ``entry``; unless ``epoch`` is given and the journal was cleared since."""
         with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
             self._entries.append(entry)
@@ -274,6 +287,7 @@ class Journal:
             self._entries.clear()
             self._seq = 0
             self.dropped = 0
+            self._epoch += 1
         if self.on_record is not None:
             self.on_record(None)
         return count
