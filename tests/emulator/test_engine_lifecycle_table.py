@@ -11,7 +11,7 @@ import pytest
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, lifecycle
 from videoedit_emulator.engine.config import EmulatorConfig, Progression
-from videoedit_emulator.engine.errors import ApiError
+from videoedit_emulator.engine.errors import ApiError, Reason
 from videoedit_emulator.engine.lifecycle import Event, IllegalTransition
 from videoedit_emulator.render import RenderJob, RenderResult
 
@@ -73,6 +73,6 @@ async def test_without_cancel_a_pending_task_cannot_be_canceled(
     task_id = await submit(engine)
     with pytest.raises(ApiError) as refused:
         engine.cancel(task_id)
-    assert refused.value.code == "UnsupportedOperation"
-    assert str(refused.value).endswith(f"(task {task_id} is PENDING)")
+    assert refused.value.reason is Reason.NOT_CANCELABLE
+    assert refused.value.detail == f"task {task_id} is PENDING"
     assert engine.get(task_id, poll=False).status is TaskStatus.PENDING

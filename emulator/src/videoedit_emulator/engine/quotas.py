@@ -12,11 +12,11 @@ emulator knows no account above its keys). Which calls count: the task query
 documented (the client's pacer treats a listing as a query too, which errs on the safe side).
 
 Both rates are sliding windows of one second on the engine's clock (`RateWindows`). A call
-beyond one is refused with the engine's wire-neutral `ApiError` ``THROTTLED``, code
-``Throttling.RateQuota`` and the service's message, and a ``Retry-After`` of the time until the
-oldest call of the window leaves it; each adapter words it as its service does (DashScope:
-HTTP 429 and ``{"request_id", "code", "message"}``). A refused call is not counted: it was not
-served.
+beyond one is refused with the engine's wire-neutral `ApiError` ``THROTTLED``, reason
+``RATE_QUOTA``, and a ``Retry-After`` of the time until the oldest call of the window leaves
+it; each adapter words it as its service does (DashScope: HTTP 429 ``Throttling.RateQuota``,
+"Requests rate limit exceeded, please try again later."). A refused call is not counted: it
+was not served.
 """
 
 from __future__ import annotations
@@ -26,11 +26,9 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 
 __all__ = [
-    "RATE_QUOTA_CODE",
-    "RATE_QUOTA_MESSAGE",
     "QueryQuota",
     "QuotaGroup",
     "Quotas",
@@ -40,10 +38,6 @@ __all__ = [
     "quotas_of",
 ]
 
-#: DashScope's code and message for a rate quota passed (API-FACTS.md, Errors).
-RATE_QUOTA_CODE = "Throttling.RateQuota"
-RATE_QUOTA_MESSAGE = "Requests rate limit exceeded, please try again later."
-
 #: What a quota is counted per: (realm, model family).
 QuotaGroup = tuple[str, str]
 
@@ -52,7 +46,7 @@ class Quotas(Protocol):
     """A model handler's optional ``limits`` attribute (e.g. wan2.1-vace-plus: 2 and 2).
 
     ``submissions_per_second``: task creations beyond it within one second (per realm and
-    model family) are answered 429 ``Throttling.RateQuota`` with a ``Retry-After``.
+    model family) are refused (``Reason.RATE_QUOTA``, a 429) with a ``Retry-After``.
     ``concurrent``: tasks beyond it wait PENDING, first come first served, until one ends;
     a task's progression starts the instant it leaves that queue. ``None`` lifts a limit.
     """
@@ -92,8 +86,8 @@ class RateWindows:
         if len(window) >= per_second:
             raise ApiError(
                 ErrorKind.THROTTLED,
-                RATE_QUOTA_MESSAGE,
-                code=RATE_QUOTA_CODE,
+                f"more than {per_second} calls in one second",
+                reason=Reason.RATE_QUOTA,
                 retry_after=max(0.0, window[0] + 1.0 - now),
             )
         window.append(now)

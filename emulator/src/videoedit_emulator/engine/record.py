@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine.config import Progression
+from videoedit_emulator.engine.errors import Reason
 from videoedit_emulator.engine.lifecycle import TERMINAL, Clockwork, Mode, Reading, mode_of
 from videoedit_emulator.engine.models.base import JobPlan, RenderPlan
 from videoedit_emulator.engine.quotas import QuotaGroup
@@ -20,7 +21,23 @@ from videoedit_emulator.engine.snapshots import ResultView, TaskView, UsageFigur
 if TYPE_CHECKING:
     from videoedit_emulator.render import RenderResult
 
-__all__ = ["TaskRecord"]
+__all__ = ["TaskFailure", "TaskRecord"]
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """How a task will end FAILED: the engine's ``reason`` or a caller's wire ``code``, and
+    the detail. The engine never chooses a code: adapters word the reason (the failure of a
+    task is shown on every wire format, each in its service's words)."""
+
+    reason: Reason | None
+    detail: str
+    code: str | None = None
+
+    @classmethod
+    def given(cls, code: str, detail: str) -> TaskFailure:
+        """A failure a caller asked for (control plane, ``fail`` directive), in its words."""
+        return cls(None, detail, code)
 
 
 @dataclass
@@ -42,7 +59,7 @@ class TaskRecord:
     scheduled_at: float | None = None
     ended_at: float | None = None
     progress: float = 0.0
-    failure: tuple[str, str] | None = None
+    failure: TaskFailure | None = None
     notes: tuple[str, ...] = ()
     future: Future[None] | None = None
     rendered: RenderResult | None = None
@@ -99,6 +116,7 @@ class TaskRecord:
         """The snapshot of the task now; its result link expires ``result_ttl`` after it ended."""
         result = usage = None
         code = message = None
+        reason: Reason | None = None
         extras: dict[str, Any] = {}
         if self.status is TaskStatus.SUCCEEDED and self.rendered is not None:
             rendered = self.rendered
@@ -124,7 +142,8 @@ class TaskRecord:
                 short_side=self.render_plan.short_side,
             )
         if self.status is TaskStatus.FAILED and self.failure is not None:
-            code, message = self.failure
+            reason, message = self.failure.reason, self.failure.detail
+            code = self.failure.code or (reason.value if reason else None)
         return TaskView(
             task_id=self.task_id,
             request_id=self.request_id,
@@ -139,6 +158,7 @@ class TaskRecord:
             parameters=dict(self.plan.parameters),
             error_code=code,
             error_message=message,
+            error_reason=reason,
             notes=self.notes,
             result=result,
             usage=usage,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from videoedit.task import TaskStatus
+from videoedit_emulator.engine.errors import Reason
 
 __all__ = ["ResultView", "TaskView", "UsageFigures"]
 
@@ -49,7 +50,12 @@ class ResultView:
 
 @dataclass(frozen=True)
 class TaskView:
-    """A task as an adapter sees it at one instant (immutable)."""
+    """A task as an adapter sees it at one instant (immutable).
+
+    A FAILED task's ``error_reason`` says why in no wire format's words (adapters word it;
+    ``None`` when a caller chose the failure's code); ``error_code`` is the caller's code,
+    else the reason's token (what the emulator's own pages show).
+    """
 
     task_id: str
     request_id: str
@@ -64,6 +70,7 @@ class TaskView:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
+    error_reason: Reason | None = None
     notes: tuple[str, ...] = ()
     result: ResultView | None = None
     usage: UsageFigures | None = None

@@ -12,7 +12,7 @@ The engine speaks no wire format. It hands adapters `TaskView` snapshots (``snap
 raises `ApiError`; adapters translate words, times and numbers into their provider's JSON.
 
 What it composes, each in a module of its own: the quotas a model declares (``quotas.py``:
-creations beyond a rate are refused with ``Throttling.RateQuota``) and the concurrency
+creations beyond a rate are refused, ``Reason.RATE_QUOTA``) and the concurrency
 slots under them (``scheduler.py``, ``slots.py``: tasks beyond the limit wait PENDING,
 first come first served; since the queue depends only on the tasks' own instants, reading,
 the control plane included, changes nothing); ids from a seeded generator (``ids.py``: the
@@ -33,14 +33,14 @@ from videoedit_emulator.engine import lifecycle
 from videoedit_emulator.engine.clock import Clock
 from videoedit_emulator.engine.config import EmulatorConfig, Progression
 from videoedit_emulator.engine.downloads import DOWNLOAD_SLOTS, Downloads
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.ids import SeededIds
 from videoedit_emulator.engine.lifecycle import TERMINAL, Event
 from videoedit_emulator.engine.links import ResultLinks
 from videoedit_emulator.engine.models import ModelRegistry, default_registry
 from videoedit_emulator.engine.models.base import check_type
 from videoedit_emulator.engine.quotas import QueryQuota, SubmissionRates, group_of, quotas_of
-from videoedit_emulator.engine.record import TaskRecord
+from videoedit_emulator.engine.record import TaskFailure, TaskRecord
 from videoedit_emulator.engine.render_pool import Renderer, RenderPool
 from videoedit_emulator.engine.scheduler import SlotScheduler
 from videoedit_emulator.engine.snapshots import ResultView, TaskView, UsageFigures
@@ -227,18 +227,18 @@ class TaskEngine:
         if model is None or (isinstance(model, str) and not model.strip()):
             raise ApiError(
                 ErrorKind.INVALID_PARAMETER,
-                'Required parameter "model" missing from request.',
+                "model is required",
+                reason=Reason.EMPTY_MODEL,
                 field="model",
-                code="BadRequest.EmptyModel",
             )
         model = check_type("model", model, str)
         handler = self.models.lookup(model, region)
         if input is None:
             raise ApiError(
                 ErrorKind.INVALID_PARAMETER,
-                'Required parameter "input" missing from request.',
+                "input is required",
+                reason=Reason.EMPTY_INPUT,
                 field="input",
-                code="BadRequest.EmptyInput",
             )
         if not isinstance(input, dict):
             raise ApiError.invalid("input", "must be an object")
@@ -270,7 +270,9 @@ class TaskEngine:
         with self._lock:
             if self._closed:
                 raise ApiError(
-                    ErrorKind.INTERNAL, "the emulator is shutting down", code="InternalError"
+                    ErrorKind.INTERNAL,
+                    "the emulator is shutting down",
+                    reason=Reason.SHUTTING_DOWN,
                 )
             now = self.clock.now()
             task = TaskRecord(
@@ -284,8 +286,13 @@ class TaskEngine:
                 submitted_at=now,
                 base_time=now,
                 generation=self._generation,
-                failure=fail
-                or (("InvalidParameter", str(download_failure)) if download_failure else None),
+                failure=TaskFailure.given(*fail)
+                if fail
+                else (
+                    TaskFailure(Reason.DOWNLOAD_FAILED, str(download_failure))
+                    if download_failure
+                    else None
+                ),
                 notes=notes,
                 group=group,
                 concurrent=None if limits is None else limits.concurrent,
@@ -363,8 +370,8 @@ class TaskEngine:
         elif task.failure is not None:
             task.drop_render()
         else:
-            task.failure = (
-                "InternalError",
+            task.failure = TaskFailure(
+                Reason.RENDER_FAILED,
                 f"The emulator failed to render the stand-in video: {task.render_error}",
             )
 
@@ -408,7 +415,7 @@ class TaskEngine:
             return self._view(task)
 
     def cancel(self, task_id: str, realm: str | None = None) -> TaskView:
-        """Cancel a PENDING task; anything else is an ``UnsupportedOperation`` error."""
+        """Cancel a PENDING task; anything else is refused (``Reason.NOT_CANCELABLE``)."""
         with self._lock:
             task = self._lookup(task_id, realm)
             status = TaskStatus.UNKNOWN
@@ -418,10 +425,9 @@ class TaskEngine:
             if task is None or not lifecycle.allows(task.status, Event.CANCEL):
                 raise ApiError(
                     ErrorKind.UNSUPPORTED,
-                    "Failed to cancel the task, please confirm if the task is in PENDING status. "
-                    f"(task {task_id} is {status.value})",
+                    f"task {task_id} is {status.value}",
+                    reason=Reason.NOT_CANCELABLE,
                     field="task_id",
-                    code="UnsupportedOperation",
                 )
             self._move(task, Event.CANCEL)
             task.ended_at = self.clock.now()
@@ -482,7 +488,7 @@ class TaskEngine:
         """Make a live task end FAILED with ``code`` and ``message`` when it is due."""
         with self._lock:
             task = self._require_live(task_id)
-            task.failure = (code, message)
+            task.failure = TaskFailure.given(code, message)
             task.drop_render()
             return self._view(task)
 
@@ -490,15 +496,18 @@ class TaskEngine:
         task = self._lookup(task_id, None)
         if task is None:
             raise ApiError(
-                ErrorKind.NOT_FOUND, f"task_id {task_id!r} is unknown or expired", field="task_id"
+                ErrorKind.NOT_FOUND,
+                f"task_id {task_id!r} is unknown or expired",
+                reason=Reason.UNKNOWN_TASK,
+                field="task_id",
             )
         self._advance(task, poll=False)
         if task.status in TERMINAL:
             raise ApiError(
                 ErrorKind.UNSUPPORTED,
                 f"task_id {task_id!r} has already ended ({task.status.value}); only a live task can change",
+                reason=Reason.TASK_ENDED,
                 field="task_id",
-                status=409,
             )
         return task
 

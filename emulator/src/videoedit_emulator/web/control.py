@@ -56,7 +56,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from videoedit_emulator.engine import TaskView
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.config import Progression
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.state import snapshot_name
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
@@ -158,10 +158,16 @@ def task_json(view: TaskView) -> dict[str, Any]:
     return out
 
 
+#: The control plane's own status for a reason whose kind's usual one does not fit: a task
+#: that has ended conflicts with a change to it.
+_STATUS = {Reason.TASK_ENDED: 409}
+
+
 def _error(exc: ApiError) -> JSONResponse:
+    status = _STATUS.get(exc.reason, exc.status) if exc.reason else exc.status
     return JSONResponse(
-        {"error": {"kind": exc.kind.value, "message": exc.message, "field": exc.field}},
-        status_code=exc.status,
+        {"error": {"kind": exc.kind.value, "message": exc.detail, "field": exc.field}},
+        status_code=status,
     )
 
 
