@@ -19,7 +19,12 @@ the control plane included, changes nothing); ids from a seeded generator (``ids
 same calls yield the same ids in every run); the inputs of a creation, fetched without
 waiting on other creations' downloads (``downloads.py``); the store of uploads and results
 (``store.py``) and its signed links (``links.py``); the engine's record of a task
-(``record.py``).
+(``record.py``); what survives a restart (``state.py``).
+
+Why it is a little over 500 lines: it is the one place where those parts meet under the
+engine's lock, and every public call (submit, get, cancel, list, the control plane's) is a
+short method here; what is left of ``submit`` is the order of its checks, which reads best
+in one piece.
 """
 
 from __future__ import annotations
