@@ -31,6 +31,7 @@ from typing import IO, Any
 import httpx
 
 from videoedit_emulator.render import ffmpeg_path
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 from videoedit_emulator.web.discovery import provider_prefixes
 
 __all__ = [
@@ -153,15 +154,26 @@ def machine() -> str:
 
 
 class Emulator:
-    """``python -m bench.serve`` in a child process (see its docstring)."""
+    """``python -m bench.serve`` in a child process (see its docstring).
 
-    def __init__(self, *args: str) -> None:
+    Its render cache is a temp dir of its own (``cache_dir`` to choose one), never the user's
+    cache directory: a figure that measures renders must not be served by an earlier run's.
+    """
+
+    def __init__(self, *args: str, cache_dir: Path | None = None) -> None:
         self.args = list(args)
+        self.cache_dir = cache_dir
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.pid = 0
+        self._own_cache: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> Emulator:
+        if self.cache_dir is None:
+            self._own_cache = tempfile.TemporaryDirectory(prefix="videoedit-bench-cache-")
+            cache = Path(self._own_cache.name)
+        else:
+            cache = self.cache_dir
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -176,6 +188,7 @@ class Emulator:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, CACHE_DIR_ENV: str(cache)},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -194,6 +207,8 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self._own_cache is not None:
+            self._own_cache.cleanup()
 
     def base_url(self, provider: str = "dashscope-beijing") -> str:
         return self.url + provider_prefixes()[provider]

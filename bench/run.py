@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import batch, console, control, download, e2e, grid, render, scale
+from bench import batch, cache, console, control, download, e2e, grid, render, scale
 from bench.common import Report, machine
 
 __all__ = ["BENCHMARKS", "main"]
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[], Report]] = {
     "grid": grid.run,
     "batch": batch.run,
     "console": console.run,
+    "cache": cache.run,
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import videoedit
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 
 #: Environment variables a user's shell may hold that would make a test depend on it.
 _SCRUBBED_PREFIXES = ("VIDEOEDIT_",)
@@ -37,6 +38,9 @@ def clean_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)
     }
+    env[CACHE_DIR_ENV] = os.environ[
+        CACHE_DIR_ENV
+    ]  # the test run's render cache stays (tests/conftest.py)
     env.update(extra)
     return env
 

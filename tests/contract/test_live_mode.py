@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 from videoedit_emulator.server import EmulatorServer
 
 HERE = Path(__file__).parent
@@ -33,6 +34,9 @@ LIVE_CHECKS = {
 def live_outcomes(
     emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, tuple[str, str]]:
+    # The session's server plays the real service: start it from a known world, whatever the
+    # test before left armed (a progression of an hour would make every live check time out).
+    emulator_server.reset()
     work = tmp_path_factory.mktemp("live")
     report = work / "report.xml"
     env = {
@@ -40,6 +44,7 @@ def live_outcomes(
         for k, v in os.environ.items()
         if not k.startswith("VIDEOEDIT_") and not k.endswith("_API_KEY")
     }
+    env[CACHE_DIR_ENV] = os.environ[CACHE_DIR_ENV]  # the run's render cache (tests/conftest.py)
     env["DASHSCOPE_API_KEY"] = "sk-live-mode-test"
     env["VIDEOEDIT_DASHSCOPE_BEIJING_BASE_URL"] = emulator_server.base_url("dashscope-beijing")
     subprocess.run(

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 import videoedit
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "acme-video"
 WORKFLOW = EXAMPLE / ".github" / "workflows" / "contract.yml"
@@ -47,3 +48,11 @@ def test_the_live_job_runs_the_contract_with_the_providers_key() -> None:
     assert (EXAMPLE / argv[-1]).is_file()
     assert set(info.api_key_env) <= set(job["env"])
     assert job["needs"] == "emulator"
+
+
+def test_the_emulator_job_keeps_the_render_cache_between_runs() -> None:
+    job = workflow()["jobs"]["emulator"]
+    [cache] = [step for step in job["steps"] if step.get("uses", "").startswith("actions/cache@")]
+
+    assert cache["with"]["path"] == job["env"][CACHE_DIR_ENV]
+    assert cache["with"]["restore-keys"]  # a changed key still starts from the last cache

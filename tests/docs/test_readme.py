@@ -28,6 +28,7 @@ from packaging.requirements import Requirement
 
 import videoedit
 from videoedit.cli.parser import build_parser
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 from videoedit_emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,6 +148,9 @@ def user_env(emulator: EmulatorServer) -> dict[str, str]:
     """A shell as the README's reader has it: the venv's commands first, a key set, and (for
     this test) DashScope's Singapore region answered by the emulator."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOEDIT_")}
+    env[CACHE_DIR_ENV] = os.environ[
+        CACHE_DIR_ENV
+    ]  # the test run's render cache stays (tests/conftest.py)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["DASHSCOPE_API_KEY"] = "sk-readme-0123456789"
     env["VIDEOEDIT_DASHSCOPE_SINGAPORE_BASE_URL"] = emulator.base_url("dashscope-singapore")

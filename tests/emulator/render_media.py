@@ -15,7 +15,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from videoedit_emulator.render import ffmpeg_path
+from videoedit_emulator.render import RenderJob, ffmpeg_path
 
 
 def ffmpeg(*args: str) -> None:
@@ -123,3 +123,20 @@ def tiny_png_uri(width: int = 16, height: int = 16) -> str:
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
     png += chunk(b"IEND", b"")
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def small_job(source: Path | None, **overrides: object) -> RenderJob:
+    """A 320x240 restyle of ``source`` with its audio and the marks: cheap to render, and
+    any one field changed makes another cache key."""
+    fields: dict[str, object] = {
+        "width": 320,
+        "height": 240,
+        "duration": None,
+        "source": source,
+        "audio": "origin",
+        "watermark": True,
+        "caption": "videoedit emulator stand-in · wan2.7-videoedit",
+        "prompt": "claymation",
+    }
+    fields.update(overrides)
+    return RenderJob(**fields)  # type: ignore[arg-type]

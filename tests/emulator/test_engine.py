@@ -15,7 +15,7 @@ import pytest
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.config import EmulatorConfig
-from videoedit_emulator.engine.errors import ApiError
+from videoedit_emulator.engine.errors import ApiError, Reason
 from videoedit_emulator.render import RenderJob, RenderResult
 
 INPUT = {"media": [{"type": "video", "url": "https://example.invalid/clip.mp4"}]}
@@ -165,6 +165,6 @@ async def test_controls_refuse_unknown_and_ended_tasks(renderer: GatedRenderer) 
         assert engine.get(view.task_id).status is TaskStatus.SUCCEEDED
         with pytest.raises(ApiError) as ended:
             engine.fail(view.task_id, "InternalError", "late")
-        assert ended.value.status == 409
+        assert (ended.value.reason, ended.value.field) == (Reason.TASK_ENDED, "task_id")
     finally:
         engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from render_media import flat_clip, solid_image
 
 from videoedit_emulator import render as render_module
-from videoedit_emulator.render import RenderJob, Repaint, ffmpeg_path
+from videoedit_emulator.render import RenderJob, Repaint, ffmpeg_path, probes
 from videoedit_emulator.render.filtergraph import Command, build_command
 
 LONG_PROMPT = (
@@ -173,10 +174,10 @@ def test_decoders_and_filters_run_one_thread_and_the_encoder_the_threads_given(
     assert argv[argv.index("-threads", encoder) + 1] == "3"
 
 
-def test_an_input_is_probed_once_until_its_file_changes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
+@pytest.fixture
+def probe_runs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files ffmpeg probes from now on (the memo emptied first: an identical clip
+    probed by an earlier test would be a hit)."""
     runs: list[Path] = []
     real = render_module._run_probe
 
@@ -185,6 +186,15 @@ def test_an_input_is_probed_once_until_its_file_changes(
         return real(ffmpeg, path, name)
 
     monkeypatch.setattr(render_module, "_run_probe", counting)
+    probes.clear()
+    return runs
+
+
+def test_an_input_is_probed_once_until_its_file_changes(
+    tmp_path: Path, probe_runs: list[Path]
+) -> None:
+    runs = probe_runs
+    clip = flat_clip(tmp_path / "clip.mp4", "gray", 0.5, 160, 120)
     probe = render_module._probe(ffmpeg_path())
 
     first, again = probe(clip, "source"), probe(clip, "source")
@@ -196,6 +206,20 @@ def test_an_input_is_probed_once_until_its_file_changes(
     changed = probe(clip, "source")
     assert (changed.width, changed.height) == (320, 240)
     assert runs == [clip, clip]
+
+
+def test_the_same_bytes_under_another_name_are_not_probed_again(
+    tmp_path: Path, probe_runs: list[Path]
+) -> None:
+    clip = flat_clip(tmp_path / "clip.mp4", "teal", 0.5, 160, 120)
+    probe = render_module._probe(ffmpeg_path())
+    first = probe(clip, "source")
+    upload = tmp_path / "uploads" / "a3f9"  # the same clip uploaded again, as each test does
+    upload.parent.mkdir()
+    shutil.copyfile(clip, upload)
+
+    assert probe(upload, "source") == first
+    assert probe_runs == [clip]
 
 
 def test_an_input_checked_when_the_task_was_created_is_not_probed_again_to_render_it(

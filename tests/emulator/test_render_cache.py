@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from render_media import small_job
 
 from videoedit_emulator.render import (
     RenderError,
-    RenderJob,
     RenderResult,
     job_key,
     make_sample_clip,
@@ -28,19 +28,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def job(source: Path | None, **overrides: object) -> RenderJob:
-    fields: dict[str, object] = {
-        "width": 320,
-        "height": 240,
-        "duration": None,
-        "source": source,
-        "audio": "origin",
-        "watermark": True,
-        "caption": "videoedit emulator stand-in · wan2.7-videoedit",
-        "prompt": "claymation",
-    }
-    fields.update(overrides)
-    return RenderJob(**fields)  # type: ignore[arg-type]
+job = small_job
 
 
 def test_the_same_job_again_is_a_hit_with_identical_bytes(clip: Path, tmp_path: Path) -> None:
@@ -199,8 +187,9 @@ def test_no_temporary_files_are_left_in_the_cache(clip: Path, tmp_path: Path) ->
         render(job(None), tmp_path / "b.mp4", cache=cache, ffmpeg="/bin/false")
 
     names = sorted(p.name for p in cache.directory.iterdir())
-    assert len(names) == 2
-    assert {Path(n).suffix for n in names} == {".mp4", ".json"}
+    assert len(names) == 3
+    assert {Path(n).suffix for n in names} == {".mp4", ".json", ".lock"}
+    assert len({Path(n).stem for n in names}) == 1  # one entry and its lock, nothing else
 
 
 def test_max_bytes_must_be_positive(tmp_path: Path) -> None:

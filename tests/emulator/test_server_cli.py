@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from serve_process import start_serve
 
 import videoedit
 from videoedit_emulator.cli import build_parser, exposure_warning, main
@@ -74,22 +74,7 @@ def test_two_servers_keep_separate_state(emulator: EmulatorServer) -> None:
 
 # -- command line -------------------------------------------------------------------------------------
 def test_serve_prints_each_providers_base_url_and_answers(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "videoedit_emulator.cli",
-            "serve",
-            "--port",
-            "0",
-            "--progression",
-            "polls=2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start_serve("--progression", "polls=2")
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()

@@ -1,7 +1,7 @@
 """The emulator's server-side rules for wan2.1-vace-plus, checked on the handler itself.
 
-Each rule is refused the way DashScope refuses it: an ApiError of kind invalid_parameter,
-code InvalidParameter, whose message starts with the field. End-to-end behaviour through
+Each rule is refused with a wire-neutral ApiError of kind invalid_parameter, reason
+invalid_value (which DashScope words InvalidParameter), whose detail starts with the field. End-to-end behaviour through
 HTTP lives in test_vace_e2e.py.
 """
 
@@ -16,7 +16,7 @@ import imageio_ffmpeg
 import pytest
 
 from videoedit.probe import probe_video
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.models import default_registry
 from videoedit_emulator.engine.models.base import JobPlan, ResolvedMedia
 from videoedit_emulator.engine.models.vace import KNOWN_SIZES, VaceLimits, VacePlus, fit_720p
@@ -29,6 +29,7 @@ from videoedit_emulator.render import (
     Restyle,
     make_sample_clip,
 )
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, message_of
 
 SG, BJ = "wan2.1-vace-plus", "wanx2.1-vace-plus"
 IMG = "https://example.com/ref.png"
@@ -52,10 +53,10 @@ def refused(
         validate(input, parameters, handler)
     error = exc.value
     assert error.kind is ErrorKind.INVALID_PARAMETER
-    assert error.code == "InvalidParameter"
+    assert (error.reason, error.code) == (Reason.INVALID_VALUE, None)
     assert error.status == 400
     assert error.field is not None
-    assert error.message.startswith(error.field)
+    assert error.detail.startswith(error.field)
     return error
 
 
@@ -121,8 +122,15 @@ def test_beijing_serves_both_spellings_and_singapore_its_own(model: str, region:
 def test_the_wanx_id_is_a_model_that_does_not_exist_in_singapore() -> None:
     with pytest.raises(ApiError) as exc:
         default_registry().lookup(BJ, "singapore")
-    assert (exc.value.code, exc.value.status, exc.value.field) == ("InvalidParameter", 400, "model")
-    assert exc.value.message.startswith("Model not exist.")
+    assert (exc.value.reason, exc.value.status, exc.value.field) == (
+        Reason.UNKNOWN_MODEL,
+        400,
+        "model",
+    )
+    assert (code_of(exc.value), message_of(exc.value)[:17]) == (
+        "InvalidParameter",
+        "Model not exist. ",
+    )
 
 
 # -- function and common fields ----------------------------------------------------------------

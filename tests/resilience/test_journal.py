@@ -4,6 +4,8 @@ through the control plane (so that tests can count creates) and in Python."""
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -189,6 +191,22 @@ def test_the_journal_is_cleared_on_request(
     assert control.journal() == []
     create(http, emulator, "vtrix", key=KEY)
     assert [e["seq"] for e in control.journal()] == [1]
+
+
+def test_an_answer_leaving_after_a_reset_is_not_journaled_in_the_world_after_it(
+    emulator: EmulatorServer, http: httpx.Client, control: Control
+) -> None:
+    control.add_fault({"kind": "latency", "route": "create", "when": "after", "seconds": 1.5})
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(create, http, emulator, "vtrix", key=KEY)
+        deadline = time.monotonic() + 10
+        while not emulator.engine.all_tasks() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert control.post("/reset", {}).status_code == 200  # while the answer is held
+        assert held.result(timeout=10).status_code == 200
+    assert control.journal() == []
+    create(http, emulator, "vtrix", key=KEY)
+    assert [(e["seq"], e["route"]) for e in control.journal()] == [(1, "create")]
 
 
 def test_the_journal_keeps_the_last_entries_and_says_how_many_it_dropped() -> None:

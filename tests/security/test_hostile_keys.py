@@ -19,6 +19,7 @@ import pytest
 from videoedit import ApiKey, AsyncClient, Client, InvalidRequestError
 from videoedit.cli import ExitCode
 from videoedit.keys import KEY_RULE
+from videoedit_emulator.render.cache import CACHE_DIR_ENV
 
 #: The secret part of every hostile key: it must appear in no output.
 SECRET = "sk-hostile-4c1d7e0b9a3f5e2d"
@@ -107,6 +108,9 @@ def test_the_newline_around_a_pasted_key_is_not_a_flaw(monkeypatch: pytest.Monke
 # -- the command line ---------------------------------------------------------------------
 def videoedit(*args: str, key_env: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOEDIT_")}
+    env[CACHE_DIR_ENV] = os.environ[
+        CACHE_DIR_ENV
+    ]  # the test run's render cache stays (tests/conftest.py)
     env.pop("DASHSCOPE_API_KEY", None)
     if key_env is not None:
         env["DASHSCOPE_API_KEY"] = key_env

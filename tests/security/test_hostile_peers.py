@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from videoedit_emulator.engine import TaskEngine
 from videoedit_emulator.engine.clock import ManualClock
-from videoedit_emulator.engine.errors import ApiError
-from videoedit_emulator.engine.query_quota import QueryQuota
+from videoedit_emulator.engine.errors import ApiError, Reason
+from videoedit_emulator.engine.quotas import QueryQuota
 from videoedit_emulator.server import EmulatorServer
 from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.app import create_app
@@ -63,7 +63,7 @@ def test_an_account_forgotten_when_idle_still_gets_its_quota() -> None:
     with pytest.raises(ApiError) as caught:
         quota.spend("a")
 
-    assert caught.value.code == "Throttling.RateQuota"
+    assert caught.value.reason is Reason.RATE_QUOTA
     assert quota.accounts == 2
 
 

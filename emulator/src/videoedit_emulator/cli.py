@@ -15,7 +15,7 @@ from videoedit_emulator.web.adapter_set import AdapterSet
 from videoedit_emulator.web.discovery import discovered_adapters, installed_adapters
 from videoedit_emulator.web.faults import FaultError, FaultRule, parse_spec
 
-__all__ = ["build_parser", "exposure_warning", "main"]
+__all__ = ["build_parser", "exposure_warning", "main", "serve_config"]
 
 
 def _progression(value: str) -> Progression:
@@ -128,6 +128,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep uploads and results here (default: a temp dir)",
     )
     serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keep tasks, uploads, results, fault rules and the journal here across restarts "
+        "(kill -9 included) and the snapshots; default: nothing outlives the process",
+    )
+    serve.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR|off",
+        help="keep rendered stand-ins here between runs, or 'off' (default: "
+        "$VIDEOEDIT_EMULATOR_CACHE_DIR, else the user's cache directory)",
+    )
+    serve.add_argument(
+        "--cache-mb",
+        type=_positive_int,
+        default=512,
+        help="render cache size limit; least recently used entries go first (default: 512)",
+    )
+    serve.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -166,6 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def serve_config(args: argparse.Namespace) -> EmulatorConfig:
+    """The configuration ``serve`` runs with, from its parsed arguments."""
+    return EmulatorConfig(
+        seed=args.seed,
+        progression=args.progression,
+        task_ttl=args.task_ttl,
+        result_ttl=args.result_ttl,
+        keys=dict(args.key),
+        max_body_bytes=args.max_body_mb * MIB,
+        render_workers=args.workers,
+        storage_dir=args.storage_dir,
+        state_dir=args.state_dir,
+        render_cache_dir=args.cache_dir,
+        render_cache_bytes=args.cache_mb * MIB,
+        public_url=args.public_url,
+        task_queries_per_second=args.task_queries_per_second,
+    )
+
+
 def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
     """Serve until SIGTERM or SIGINT (see `videoedit_emulator.stopping`); the storage,
     when it is a temp dir, goes with the process whatever stops it short of SIGKILL."""
@@ -175,18 +214,7 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
     from videoedit_emulator.server import listen_socket, tune_gc, uvicorn_config
     from videoedit_emulator.web.app import create_app
 
-    config = EmulatorConfig(
-        seed=args.seed,
-        progression=args.progression,
-        task_ttl=args.task_ttl,
-        result_ttl=args.result_ttl,
-        keys=dict(args.key),
-        max_body_bytes=args.max_body_mb * MIB,
-        render_workers=args.workers,
-        storage_dir=args.storage_dir,
-        public_url=args.public_url,
-        task_queries_per_second=args.task_queries_per_second,
-    )
+    config = serve_config(args)
     try:  # connections queue from now on, even before uvicorn runs
         sock = listen_socket(args.host, args.port)
     except OSError as exc:
@@ -217,6 +245,8 @@ def _serve(args: argparse.Namespace, stop: StopSignals) -> int:
         )
         for provider, prefix in others.items():  # adapters of other packages
             print(f"  {provider:<20} {root}{prefix}")
+        cache_dir = config.render_cache_location()
+        print(f"  {'render cache':<20} {cache_dir if cache_dir else 'off'}")
         sys.stdout.flush()
         server = uvicorn.Server(uvicorn_config(app, log_level="info"))
         stop.on_stop(lambda: setattr(server, "should_exit", True))

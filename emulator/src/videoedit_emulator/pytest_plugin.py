@@ -11,15 +11,23 @@
   ``emulator.journal.count(route="create", reached_app=True)`` counts what reached the engine.
 - ``emulator_client`` (function): a factory, ``emulator_client("vtrix", **kwargs)``, of
   [`videoedit.Client`][videoedit.Client] objects bound to the emulator with a key it accepts; they are
-  closed after the test.
+  closed after the test. They share one TLS context (unused on loopback, but building one per
+  client loads the CA bundle: some 30 ms a test).
 - ``emulator_sample_clip`` (session): a 2 s, 640×360, 30 fps H.264 clip with a 440 Hz tone,
   made once per run (an input for tests; not a stand-in).
+
+The server renders into the render cache every emulator shares (``EmulatorConfig`` and
+``docs/testing.md``): by default the user's cache directory, so a suite's second run, or a CI
+job that restores that directory, serves every edit it rendered before without ffmpeg. Set
+``VIDEOEDIT_EMULATOR_CACHE_DIR`` to move it (or to ``off``).
 
 The heavy imports (uvicorn, the renderer) happen only when a fixture is used.
 """
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +74,7 @@ def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., videoedi
     made: list[videoedit.Client] = []
 
     def factory(provider: str = "dashscope-singapore", **kwargs: Any) -> videoedit.Client:
+        kwargs.setdefault("verify", _tls_context())
         client = emulator.client(provider, **kwargs)
         made.append(client)
         return client
@@ -73,6 +82,14 @@ def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., videoedi
     yield factory
     for client in made:
         client.close()
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client the fixtures make."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 @pytest.fixture(scope="session")

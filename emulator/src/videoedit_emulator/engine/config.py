@@ -131,13 +131,19 @@ class EmulatorConfig:
     fetch_timeout: float = 10.0
     render_workers: int | None = None
     render_cache_bytes: int = 512 * MIB
+    #: Where rendered stand-ins are kept between runs: ``None`` for the default (see
+    #: `render_cache_location`), a directory, or ``"off"``.
+    render_cache_dir: Path | str | None = None
     storage_dir: Path | None = None
+    #: Keep tasks, uploads, results, fault rules and the journal here across restarts
+    #: (``None``: nothing outlives the emulator). See ``docs/emulator.md``.
+    state_dir: Path | None = None
     clock: Clock = field(default_factory=SystemClock)
     public_url: str | None = None
     #: Task queries an account (a key) may make a second, as DashScope's 20; ``None`` (the
     #: default) lifts the quota, because the core's loopback poll schedule makes up to 100
     #: queries a second per client and suites that wait for many tasks would trip it (see
-    #: ``engine/query_quota.py`` and docs/emulator.md). Benches and tests turn it on.
+    #: ``QueryQuota`` in ``engine/quotas.py`` and docs/emulator.md). Benches and tests turn it on.
     task_queries_per_second: int | None = None
 
     def __post_init__(self) -> None:
@@ -152,6 +158,17 @@ class EmulatorConfig:
                 raise ValueError(f"{name}: must be an integer number of bytes > 0")
         if not isinstance(self.render_cache_bytes, int) or self.render_cache_bytes < 0:
             raise ValueError("render_cache_bytes: must be an integer >= 0 (0 turns the cache off)")
+        if isinstance(self.render_cache_dir, str):
+            if not self.render_cache_dir.strip():
+                raise ValueError("render_cache_dir: must be a directory, 'off' or None")
+            if self.render_cache_dir.strip().lower() != "off":
+                object.__setattr__(self, "render_cache_dir", Path(self.render_cache_dir))
+        elif self.render_cache_dir is not None and not isinstance(self.render_cache_dir, Path):
+            raise ValueError("render_cache_dir: must be a directory, 'off' or None")
+        if self.state_dir is not None:
+            if not isinstance(self.state_dir, (str, Path)) or not str(self.state_dir).strip():
+                raise ValueError("state_dir: must be a directory or None")
+            object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
         if self.render_workers is not None and self.render_workers < 1:
             raise ValueError("render_workers: must be >= 1 (or None for one per core)")
         queries = self.task_queries_per_second
@@ -168,6 +185,25 @@ class EmulatorConfig:
     def workers(self) -> int:
         """Render workers: as configured, else one per core."""
         return self.render_workers or os.cpu_count() or 1
+
+    def render_cache_location(self) -> Path | None:
+        """The render cache's directory, or ``None`` when it is off.
+
+        Off when ``render_cache_bytes`` is 0 or ``render_cache_dir`` is ``"off"``; a directory
+        given here wins; otherwise the default of
+        ``videoedit_emulator.render.cache.default_cache_dir``: the
+        ``VIDEOEDIT_EMULATOR_CACHE_DIR`` variable (a directory, or ``off``), else the user's
+        cache directory. The one setting read from the environment, and only here, when an
+        engine starts: it is how a CI job or a developer moves the cache of every emulator a
+        test suite starts without editing the suite.
+        """
+        if not self.render_cache_bytes or self.render_cache_dir == "off":
+            return None
+        if isinstance(self.render_cache_dir, Path):
+            return self.render_cache_dir.expanduser()
+        from videoedit_emulator.render.cache import default_cache_dir
+
+        return default_cache_dir()
 
     def accepts_key(self, key: str, realm: str) -> bool:
         """Whether ``key`` may call ``realm`` (the rule in the class docstring)."""

@@ -9,7 +9,7 @@ that instant.
 Start instants are a pure function of the holders' start and end instants, the waiter's
 arrival and "now", never of who asked or when: a task that ends on its own clock (``seconds=S``,
 or ``immediate`` once its MP4 exists) frees its slot at that moment whether or not anybody
-polls it, and reading the control plane changes nothing. The engine (``tasks.py``) asks on
+polls it, and reading the control plane changes nothing. The engine (``tasks.py``, through ``scheduler.py``) asks on
 every access, so a status query of any task sees the queue as it stands.
 """
 

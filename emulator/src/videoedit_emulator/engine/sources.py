@@ -16,7 +16,7 @@ What each kind of URL becomes:
 
 A URL that should be fetchable but is not (an unknown ``oss://`` key, a 404 on loopback)
 raises `DownloadFailed`; the engine then fails the task the way the service does
-(``InvalidParameter`` / ``Failed to download ...``). Content that is not media at all raises
+(``Reason.DOWNLOAD_FAILED``, ``Failed to download ...``; DashScope says ``InvalidParameter``). Content that is not media at all raises
 an `ApiError` (a 400 at creation).
 
 Whatever the URL, the file is kept under its content hash, without an extension, and probed
@@ -173,7 +173,7 @@ def resolve(item: MediaInput, ctx: SourceContext) -> ResolvedMedia:
                 key, query.get("Expires"), query.get("OSSAccessKeyId"), query.get("Signature")
             )
         except ApiError as exc:
-            raise DownloadFailed(item.field, url, f"{exc.code}: {exc.message}") from None
+            raise DownloadFailed(item.field, url, exc.detail or str(exc.reason)) from None
         return _finish(item, path, ctx)
     if is_loopback_host(parts.hostname):
         return _finish(item, _fetch(item, ctx), ctx)

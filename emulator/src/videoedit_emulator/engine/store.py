@@ -9,10 +9,11 @@ It imitates the two OSS behaviours the providers' clients rely on:
   it was issued for, for ``upload_ttl`` seconds.
 - **Signed, expiring downloads.** ``result_url`` signs ``GET /<bucket>/<key>`` with the OSS V1
   query-string scheme (``Expires`` epoch seconds, ``OSSAccessKeyId``, ``Signature``); ``open_result``
-  refuses an expired or altered link with OSS's own codes.
+  refuses an expired or altered link.
 
-Failures are `ApiError` carrying OSS codes and statuses;
-``adapters/oss.py`` renders them as OSS XML. No path ever leaves the storage directory, and
+Failures are `ApiError` with a neutral `Reason` (``NO_SUCH_OBJECT``, ``LINK_EXPIRED``…) and
+the emulator's detail; ``web/adapters/oss.py`` words them with OSS's codes, statuses and
+messages, as XML. No path ever leaves the storage directory, and
 no file in it is named by anything a caller chose: an upload is kept under the hash of its
 key, a fetched or decoded input under the hash of its bytes, neither with an extension (a
 name such as ``clip.m3u8`` would make ffmpeg read it as a playlist). `Store.reset`
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlencode
 
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 
 __all__ = [
     "ACCESS_KEY_ID",
@@ -79,18 +80,14 @@ def _check_key(key: str) -> None:
     try:
         key.encode("utf-8")
     except UnicodeEncodeError:
-        raise _oss_error(
-            "InvalidObjectName",
-            "The specified object is not valid: formfield key must be UTF-8 text.",
-            400,
-            "key",
+        raise _refusal(
+            Reason.INVALID_OBJECT_NAME, "formfield key must be UTF-8 text", "key"
         ) from None
     if key.rsplit("/", 1)[-1] in (".", ".."):
-        raise _oss_error(
-            "InvalidObjectName",
-            "The specified object is not valid: formfield key must not end in a '.' or '..' "
-            "segment (that names a folder, not an object).",
-            400,
+        raise _refusal(
+            Reason.INVALID_OBJECT_NAME,
+            "formfield key must not end in a '.' or '..' segment (that names a folder, not an "
+            "object)",
             "key",
         )
 
@@ -99,13 +96,23 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def _oss_error(code: str, message: str, status: int, field: str | None = None) -> ApiError:
-    kind = {
-        403: ErrorKind.FORBIDDEN,
-        404: ErrorKind.NOT_FOUND,
-        413: ErrorKind.TOO_LARGE,
-    }.get(status, ErrorKind.INVALID_PARAMETER)
-    return ApiError(kind, message, code=code, status=status, field=field)
+#: The kind of each refusal of the store that is not a bad request.
+_KINDS = {
+    Reason.NOT_SIGNED: ErrorKind.FORBIDDEN,
+    Reason.UNKNOWN_ACCESS_KEY: ErrorKind.FORBIDDEN,
+    Reason.BAD_SIGNATURE: ErrorKind.FORBIDDEN,
+    Reason.POLICY_EXPIRED: ErrorKind.FORBIDDEN,
+    Reason.UNKNOWN_POLICY: ErrorKind.FORBIDDEN,
+    Reason.POLICY_VIOLATED: ErrorKind.FORBIDDEN,
+    Reason.MALFORMED_LINK: ErrorKind.FORBIDDEN,
+    Reason.LINK_EXPIRED: ErrorKind.FORBIDDEN,
+    Reason.NO_SUCH_OBJECT: ErrorKind.NOT_FOUND,
+}
+
+
+def _refusal(reason: Reason, detail: str, field: str | None = None) -> ApiError:
+    kind = _KINDS.get(reason, ErrorKind.INVALID_PARAMETER)
+    return ApiError(kind, detail, reason=reason, field=field)
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,8 @@ class Store:
         self._lock = threading.Lock()
         self._policies: dict[str, UploadPolicy] = {}
         self._objects: dict[str, StoredObject] = {}
+        #: Called with each upload accepted (a state directory records it: ``state.py``).
+        self.on_upload: Callable[[StoredObject], None] | None = None
         for sub in ("uploads", "results", "inputs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -197,6 +206,19 @@ class Store:
                 shutil.rmtree(self.root / sub, ignore_errors=True)
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
 
+    @property
+    def secret(self) -> bytes:
+        """What signs policies and links (kept by a state directory, so links outlive a
+        restart)."""
+        return self._secret
+
+    def adopt(self, objects: list[StoredObject], secret: bytes) -> None:
+        """Take over uploads and the signing secret of an earlier run (their files are in
+        ``root`` already)."""
+        with self._lock:
+            self._secret = secret
+            self._objects = {o.key: o for o in objects}
+
     def close(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -205,7 +227,7 @@ class Store:
     def _inside(self, path: Path) -> Path:
         resolved = path.resolve()
         if resolved != self.root and self.root not in resolved.parents:
-            raise _oss_error("InvalidObjectName", "The object name is not valid.", 400)
+            raise _refusal(Reason.INVALID_OBJECT_NAME, "the name leads out of the store")
         return resolved
 
     # -- uploads ------------------------------------------------------------------------------
@@ -249,40 +271,28 @@ class Store:
         policy_b64 = fields.get("policy")
         key = fields.get("key")
         if not key:
-            raise _oss_error(
-                "InvalidArgument", "Formfield key is required (the object key).", 400, "key"
-            )
+            raise _refusal(Reason.INVALID_VALUE, "key is required (the object key)", "key")
         _check_key(key)
         if not policy_b64:
-            raise _oss_error(
-                "AccessDenied", "Formfield policy is required for a signed upload.", 403, "policy"
+            raise _refusal(
+                Reason.NOT_SIGNED, "Formfield policy is required for a signed upload.", "policy"
             )
         if access_key != ACCESS_KEY_ID:
-            raise _oss_error(
-                "InvalidAccessKeyId",
-                "The OSS Access Key Id you provided does not exist in our records "
-                "(formfield OSSAccessKeyId).",
-                403,
-                "OSSAccessKeyId",
-            )
+            raise _refusal(Reason.UNKNOWN_ACCESS_KEY, "formfield OSSAccessKeyId", "OSSAccessKeyId")
         if not signature or not _same(signature, _b64_hmac(self._secret, policy_b64)):
-            raise _oss_error(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided "
-                "(formfield Signature must sign formfield policy).",
-                403,
-                "Signature",
+            raise _refusal(
+                Reason.BAD_SIGNATURE, "formfield Signature must sign formfield policy", "Signature"
             )
         try:
             document = json.loads(base64.b64decode(policy_b64, validate=True))
             expiration = datetime.strptime(document["expiration"], "%Y-%m-%dT%H:%M:%S.000Z")
             conditions = document["conditions"]
         except (ValueError, KeyError, TypeError):
-            raise _oss_error(
-                "InvalidPolicyDocument", "Formfield policy is not a valid policy document.", 400
+            raise _refusal(
+                Reason.MALFORMED_POLICY, "Formfield policy is not a valid policy document."
             ) from None
         if expiration.replace(tzinfo=timezone.utc).timestamp() <= self.now():
-            raise _oss_error("AccessDenied", "Invalid according to Policy: Policy expired.", 403)
+            raise _refusal(Reason.POLICY_EXPIRED, f"the policy expired at {document['expiration']}")
         prefix = ""
         for condition in conditions:
             self._check_condition(condition, fields, size)
@@ -291,12 +301,11 @@ class Store:
         with self._lock:
             policy = self._policies.get(prefix.rstrip("/"))
         if policy is None:
-            raise _oss_error("AccessDenied", "The upload policy is unknown to this emulator.", 403)
+            raise _refusal(Reason.UNKNOWN_POLICY, "The upload policy is unknown to this emulator.")
         if fields.get("x-oss-forbid-overwrite", "false").lower() not in ("true", "false"):
-            raise _oss_error(
-                "InvalidArgument",
-                "Formfield x-oss-forbid-overwrite must be true or false.",
-                400,
+            raise _refusal(
+                Reason.INVALID_VALUE,
+                "x-oss-forbid-overwrite must be true or false",
                 "x-oss-forbid-overwrite",
             )
         forbid = fields.get("x-oss-forbid-overwrite", "false").lower() == "true"
@@ -304,11 +313,10 @@ class Store:
         with self._lock:
             existing = self._objects.get(key)
             if forbid and existing is not None and existing.expires_at > now:
-                raise _oss_error(
-                    "FileAlreadyExists",
+                raise _refusal(
+                    Reason.ALREADY_EXISTS,
                     "The object you specified already exists and can not be overwritten "
                     "(x-oss-forbid-overwrite is true).",
-                    409,
                     "key",
                 )
         path = self._inside(self.root / "uploads" / hashlib.sha256(key.encode()).hexdigest())
@@ -326,16 +334,14 @@ class Store:
         )
         with self._lock:
             self._objects[key] = stored
+        if self.on_upload is not None:
+            self.on_upload(stored)
         return stored
 
     @staticmethod
     def _check_condition(condition: Any, fields: Mapping[str, str], size: int) -> None:
         def failed() -> ApiError:
-            return _oss_error(
-                "AccessDenied",
-                f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}",
-                403,
-            )
+            return _refusal(Reason.POLICY_VIOLATED, json.dumps(condition))
 
         if isinstance(condition, dict):
             for name, expected in condition.items():
@@ -345,15 +351,14 @@ class Store:
                     raise failed()
             return
         if not isinstance(condition, list) or len(condition) != 3:
-            raise _oss_error("InvalidPolicyDocument", "A policy condition is malformed.", 400)
+            raise _refusal(Reason.MALFORMED_POLICY, "A policy condition is malformed.")
         op, first, second = condition
         if op == "content-length-range":
             if not int(first) <= size <= int(second):
-                raise _oss_error(
-                    "EntityTooLarge" if size > int(second) else "EntityTooSmall",
+                raise _refusal(
+                    Reason.UPLOAD_TOO_LARGE if size > int(second) else Reason.UPLOAD_TOO_SMALL,
                     f"Your proposed upload ({size} bytes) is outside the allowed range "
                     f"[{first}, {second}] bytes.",
-                    400,
                     "file",
                 )
             return
@@ -393,7 +398,7 @@ class Store:
     # -- results ------------------------------------------------------------------------------
     def result_path(self, key: str) -> Path:
         if not _RESULT_KEY.match(key):
-            raise _oss_error("InvalidObjectName", "The object name is not valid.", 400)
+            raise _refusal(Reason.INVALID_OBJECT_NAME, "the name is not a result's")
         return self._inside(self.root / "results" / key)
 
     def _string_to_sign(self, key: str, expires: int) -> str:
@@ -411,39 +416,31 @@ class Store:
     def open_result(
         self, key: str, expires: str | None, access_key: str | None, signature: str | None
     ) -> Path:
-        """The file behind a signed link; OSS's 403/404 when the link is bad or stale."""
+        """The file behind a signed link; refused when the link is bad or stale (OSS's
+        403 and 404)."""
         if not expires or not signature or not access_key:
-            raise _oss_error(
-                "AccessDenied",
+            raise _refusal(
+                Reason.NOT_SIGNED,
                 "You have no right to access this object: the link must carry Expires, "
                 "OSSAccessKeyId and Signature.",
-                403,
             )
         if access_key != ACCESS_KEY_ID:
-            raise _oss_error(
-                "InvalidAccessKeyId",
-                "The OSS Access Key Id you provided does not exist in our records.",
-                403,
-            )
+            raise _refusal(Reason.UNKNOWN_ACCESS_KEY, "")
         try:
             expires_at = int(expires)
         except ValueError:
-            raise _oss_error("AccessDenied", "Expires must be epoch seconds.", 403) from None
+            raise _refusal(Reason.MALFORMED_LINK, "Expires must be epoch seconds.") from None
         expected = _b64_hmac(self._secret, self._string_to_sign(key, expires_at))
         if not _same(expected, signature):
-            raise _oss_error(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-                403,
-            )
+            raise _refusal(Reason.BAD_SIGNATURE, "")
         if expires_at < self.now():
-            raise _oss_error("AccessDenied", "Request has expired.", 403)
+            raise _refusal(Reason.LINK_EXPIRED, f"the link expired at epoch {expires_at}")
         try:
             path = self.result_path(key)
         except ApiError:
-            raise _oss_error("NoSuchKey", "The specified key does not exist.", 404) from None
+            raise _refusal(Reason.NO_SUCH_OBJECT, f"no object is stored as {key!r}") from None
         if not path.is_file():
-            raise _oss_error("NoSuchKey", "The specified key does not exist.", 404)
+            raise _refusal(Reason.NO_SUCH_OBJECT, f"no object is stored as {key!r}")
         return path
 
     def remove_result(self, key: str) -> None:

@@ -42,6 +42,7 @@ from starlette.responses import Response
 
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.web.adapters import Endpoint, JSONResponse, bearer_token, guarded
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, message_of
 from videoedit_emulator.web.faults import FaultRule, RouteInfo, fault_error
 
 if TYPE_CHECKING:
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Adapter", "Handler", "ModuleAdapter", "Operation"]
 
+#: The default error body's code for a refusal with neither a code nor a reason: its kind.
+_KIND_WORDS = MappingProxyType({kind: kind.value for kind in ErrorKind})
 _PARAM = re.compile(r"\{([A-Za-z_]\w*)(:path)?\}")
 
 #: A route's handler behind `Adapter.guard`: the request and the request id drawn for it.
@@ -143,10 +146,12 @@ class Adapter:
     def error_response(self, error: ApiError, request_id: str) -> Response:
         """``error`` in its service's error body, with its status (and ``Retry-After``).
 
-        The default: ``{"error": {"code", "message"}, "request_id"}``.
+        The default: ``{"error": {"code", "message"}, "request_id"}``, with the adapter's own
+        code, else DashScope's words for the engine's reason (the models served are
+        DashScope's, and a gateway forwards its refusals), else the kind.
         """
         body: dict[str, Any] = {
-            "error": {"code": error.code or error.kind.value, "message": error.message}
+            "error": {"code": code_of(error, _KIND_WORDS), "message": message_of(error)}
         }
         if request_id:
             body["request_id"] = request_id

@@ -17,7 +17,13 @@ Routes (JSON in, JSON out; errors are ``{"error": {"kind", "message", "field"}}`
 ``DELETE /_emulator/faults[/{id}]``          remove every rule, or one
 ``GET  /_emulator/journal``                  requests received, redacted (filters in the query)
 ``DELETE /_emulator/journal``                forget them
+``GET  /_emulator/snapshots``                the saved snapshots (name, when, counts)
+``POST /_emulator/snapshots``                ``{"name": "world"}``: save everything held now
+``POST /_emulator/snapshots/{name}/load``    replace everything with that snapshot
 ==========================================  ==============================================
+
+Snapshots (``engine/state.py``) are kept in the state directory, or without one in the
+storage directory (gone with the emulator).
 
 Fault rules and the journal are described in ``faults/`` and ``journal.py``; ``reset``
 clears both. The journal filters are ``provider``, ``route``, ``method``, ``reached``
@@ -45,6 +51,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -52,7 +59,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from videoedit_emulator.engine import TaskView
 from videoedit_emulator.engine.clock import ManualClock
 from videoedit_emulator.engine.config import Progression
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
+from videoedit_emulator.engine.state import snapshot_name
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
 from videoedit_emulator.web.console.guard import (
@@ -158,10 +166,16 @@ def task_json(view: TaskView) -> dict[str, Any]:
     return out
 
 
+#: The control plane's own status for a reason whose kind's usual one does not fit: a task
+#: that has ended conflicts with a change to it.
+_STATUS = {Reason.TASK_ENDED: 409}
+
+
 def _error(exc: ApiError) -> JSONResponse:
+    status = _STATUS.get(exc.reason, exc.status) if exc.reason else exc.status
     return JSONResponse(
-        {"error": {"kind": exc.kind.value, "message": exc.message, "field": exc.field}},
-        status_code=exc.status,
+        {"error": {"kind": exc.kind.value, "message": exc.detail, "field": exc.field}},
+        status_code=status,
     )
 
 
@@ -366,6 +380,30 @@ def routes(web: WebState) -> list[BaseRoute]:
             "dropped": web.journal.dropped,
         }
 
+    async def snapshots(request: Request) -> dict[str, Any]:
+        if request.method == "POST":
+            try:
+                name = snapshot_name((await _body(request)).get("name"))
+            except ValueError as exc:
+                raise ApiError.invalid("name", str(exc).removeprefix("name: ")) from None
+            return await anyio.to_thread.run_sync(engine.persistence.save_snapshot, name)
+        return {"snapshots": engine.persistence.snapshots()}
+
+    async def load_snapshot(request: Request) -> dict[str, Any]:
+        name = request.path_params["name"]
+        try:
+            snapshot_name(name)
+            info: dict[str, Any] = await anyio.to_thread.run_sync(
+                engine.persistence.load_snapshot, name
+            )
+        except ValueError as exc:
+            raise ApiError.invalid("name", str(exc).removeprefix("name: ")) from None
+        except KeyError:
+            raise ApiError(
+                ErrorKind.NOT_FOUND, f"snapshot {name!r} is not saved", field="name"
+            ) from None
+        return {"loaded": info}
+
     return [
         Mount(
             PREFIX,
@@ -384,6 +422,8 @@ def routes(web: WebState) -> list[BaseRoute]:
                 Route("/faults", _endpoint(faults), methods=["GET", "POST", "DELETE"]),
                 Route("/faults/{fault_id}", _endpoint(fault), methods=["GET", "DELETE"]),
                 Route("/journal", _endpoint(journal), methods=["GET", "DELETE"]),
+                Route("/snapshots", _endpoint(snapshots), methods=["GET", "POST"]),
+                Route("/snapshots/{name}/load", _endpoint(load_snapshot), methods=["POST"]),
             ],
         )
     ]

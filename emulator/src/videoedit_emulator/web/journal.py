@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
@@ -285,16 +285,20 @@ class Journal:
         if max_bytes < 1:
             raise ValueError("journal max_bytes: must be >= 1")
         self._lock = threading.Lock()
-        self.capacity, self.max_bytes = capacity, max_bytes
+        self._capacity, self.max_bytes = capacity, max_bytes
+        #: Each entry with its cost (`entry_cost`), oldest first.
         self._entries: deque[tuple[JournalEntry, int]] = deque()
         self._bytes = 0
         self._seq = 0
+        self._epoch = 0
         self.dropped = 0
+        #: Called with each entry recorded, and with ``None`` when the journal is cleared:
+        #: how a state directory keeps it across restarts (``engine/state.py``).
+        self.on_record: Callable[[JournalEntry | None], None] | None = None
 
-    def next_seq(self) -> int:
-        with self._lock:
-            self._seq += 1
-            return self._seq
+    @property
+    def capacity(self) -> int:
+        return self._capacity
 
     @property
     def held_bytes(self) -> int:
@@ -302,17 +306,60 @@ class Journal:
         with self._lock:
             return self._bytes
 
-    def record(self, entry: JournalEntry) -> None:
-        cost = entry_cost(entry)
+    def state(self) -> dict[str, Any]:
+        """The entries and the numbering, as JSON."""
         with self._lock:
-            self._entries.append((entry, cost))
-            self._bytes += cost
-            while len(self._entries) > 1 and (
-                len(self._entries) > self.capacity or self._bytes > self.max_bytes
-            ):
-                _, gone = self._entries.popleft()
-                self._bytes -= gone
-                self.dropped += 1
+            return {
+                "seq": self._seq,
+                "dropped": self.dropped,
+                "entries": [e.to_json() for e, _ in self._entries],
+            }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the entries with those of a `state` (nothing is reported)."""
+        entries = [JournalEntry(**entry) for entry in state.get("entries", [])]
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+            for entry in entries:
+                self._keep(entry)
+            self._seq = int(state.get("seq", max((e.seq for e in entries), default=0)))
+            self.dropped = int(state.get("dropped", 0))
+            self._epoch += 1
+
+    @property
+    def epoch(self) -> int:
+        """How many times the journal was cleared or replaced: a request takes it when it
+        arrives and records with it (`record`), so that an answer still on its way when a
+        test resets the emulator is not written into the world that follows."""
+        with self._lock:
+            return self._epoch
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def _keep(self, entry: JournalEntry) -> None:
+        """Append ``entry`` and drop the oldest beyond the capacity or the budget (locked)."""
+        cost = entry_cost(entry)
+        self._entries.append((entry, cost))
+        self._bytes += cost
+        while len(self._entries) > 1 and (
+            len(self._entries) > self._capacity or self._bytes > self.max_bytes
+        ):
+            _, gone = self._entries.popleft()
+            self._bytes -= gone
+            self.dropped += 1
+
+    def record(self, entry: JournalEntry, *, epoch: int | None = None) -> None:
+        """Keep ``entry``; unless ``epoch`` is given and the journal was cleared since."""
+        with self._lock:
+            if epoch is not None and epoch != self._epoch:
+                return
+            self._keep(entry)
+        if self.on_record is not None:
+            self.on_record(entry)
 
     def clear(self) -> int:
         """Forget every entry (numbering restarts); how many there were."""
@@ -322,7 +369,10 @@ class Journal:
             self._bytes = 0
             self._seq = 0
             self.dropped = 0
-            return count
+            self._epoch += 1
+        if self.on_record is not None:
+            self.on_record(None)
+        return count
 
     def __len__(self) -> int:
         with self._lock:

@@ -220,6 +220,7 @@ class EmulatorMiddleware:
         headers = _headers(scope)
         query = scope.get("query_string", b"").decode("latin-1")
         secrets = secrets_in(headers, parse_qsl(query, keep_blank_values=True), engine.config.keys)
+        epoch = web.journal.epoch  # a reset before the answer leaves drops the entry
         entry = JournalEntry(
             seq=web.journal.next_seq(),
             at=engine.clock.now(),
@@ -247,7 +248,7 @@ class EmulatorMiddleware:
             entry.body_bytes = tap.total
             entry.body = _json_body(tap, headers, secrets)
             entry.duration = time.monotonic() - started
-            web.journal.record(entry)
+            web.journal.record(entry, epoch=epoch)
 
         try:
             await self._serve(

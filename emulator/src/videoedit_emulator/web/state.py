@@ -30,6 +30,10 @@ class WebState:
     faults: FaultPlan
     journal: Journal = field(default_factory=Journal)
 
+    def __post_init__(self) -> None:
+        # With a state directory the rules and the journal are kept with the engine's state.
+        self.engine.persistence.keep(self.faults, self.journal)
+
     def reset(self, *, seed: int | None = None) -> None:
         """Reset the engine (tasks, uploads, results, ids, timing) and forget every fault
         rule and journal entry."""

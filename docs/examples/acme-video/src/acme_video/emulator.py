@@ -28,6 +28,7 @@ from videoedit_emulator.engine import TaskEngine, TaskView
 from videoedit_emulator.engine.errors import ApiError, ErrorKind
 from videoedit_emulator.web.adapter import Adapter, Operation
 from videoedit_emulator.web.adapters import JSONResponse, own_netlocs, public_base, read_json
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, failure_of, message_of
 from videoedit_emulator.web.control import directives
 
 __all__ = ["ADAPTER", "MODEL", "PREFIX", "REALM", "AcmeAdapter", "edit_json", "to_engine"]
@@ -54,6 +55,8 @@ _TYPES = {
     ErrorKind.UNSUPPORTED: ("conflict", 409),
     ErrorKind.INTERNAL: ("server", 500),
 }
+#: The code of a refusal of Acme's own that names none: its type.
+_KIND_CODES = {kind: name for kind, (name, _) in _TYPES.items()}
 #: The engine's (DashScope) field names -> Acme's, for the ``param`` of a refusal.
 _PARAMS = {
     "input.media[0].url": "source.url",
@@ -90,6 +93,9 @@ def _acme_message(message: str) -> str:
 def error_response(exc: ApiError, request_id: str) -> JSONResponse:
     """An ``ApiError`` in Acme's error body, with its status and ``Retry-After``."""
     kind, status = _TYPES[exc.kind]
+    # The engine's refusals carry a neutral reason; Acme forwards the words of the service
+    # behind it (DashScope's, as the gateways do). A service with codes of its own would
+    # keep a table of its own, keyed by `Reason`.
     headers = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(exc.retry_after))
@@ -97,8 +103,8 @@ def error_response(exc: ApiError, request_id: str) -> JSONResponse:
         {
             "error": {
                 "type": kind,
-                "code": exc.code or kind,
-                "message": _acme_message(exc.message),
+                "code": code_of(exc, _KIND_CODES),
+                "message": _acme_message(message_of(exc)),
                 "param": _acme_field(exc.field),
             },
             "request_id": request_id,
@@ -181,10 +187,8 @@ def edit_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
             "height": view.result.height,
         }
     if view.status is TaskStatus.FAILED:
-        edit["failure"] = {
-            "reason": view.error_code or "failed",
-            "detail": view.error_message or "",
-        }
+        code, message = failure_of(view)
+        edit["failure"] = {"reason": code or "failed", "detail": message or ""}
     if view.notes:
         edit["emulator_notes"] = list(view.notes)
     return edit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.models.base import (
     JobPlan,
     MediaInput,
@@ -57,12 +57,9 @@ class ModelRegistry:
         return {m: regions for m, (_, regions) in self._by_id.items()}
 
     def lookup(self, model: str, region: str | None) -> ModelHandler:
-        """The handler of ``model`` in ``region``; DashScope's 400 ``Model not exist.`` else.
-
-        The real service answers an unknown model id (or one of the other region's) with
-        HTTP 400, code ``InvalidParameter``, message ``Model not exist.``; the emulator adds
-        which ids it serves there.
-        """
+        """The handler of ``model`` in ``region``; else ``Reason.UNKNOWN_MODEL``, whose
+        detail says which ids are served there (DashScope words it 400 ``InvalidParameter``
+        ``Model not exist.``, the detail in parentheses)."""
         found = self._by_id.get(model)
         if found is None or (
             region is not None and found[1] is not None and region not in found[1]
@@ -70,10 +67,10 @@ class ModelRegistry:
             where = f" in region {region}" if region else ""
             raise ApiError(
                 ErrorKind.INVALID_PARAMETER,
-                f"Model not exist. (model {model!r} is not served{where}; "
-                f"served: {', '.join(self.ids(region)) or 'none'})",
+                f"model {model!r} is not served{where}; "
+                f"served: {', '.join(self.ids(region)) or 'none'}",
+                reason=Reason.UNKNOWN_MODEL,
                 field="model",
-                code="InvalidParameter",
             )
         return found[0]
 

@@ -24,6 +24,10 @@ What the real service does and this handler copies:
   ``task_metrics``;
 - 2 task submissions per second and 2 tasks running at once (`VacePlus.limits`).
 
+The documented facts (ids, sizes, bounds, quotas) are ``vace_facts.py``; the second step, the
+render plan of each function, is ``vace_plans.py``; this module holds the handler and its
+checks of the JSON.
+
 Deliberate strictness, as in ``wan27.py``: a key the function does not document is refused
 instead of being ignored, so that a misspelled field in a client shows up in tests.
 Choices where the documentation is silent are listed in ``docs/providers/vace.md``.
@@ -33,8 +37,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from videoedit_emulator.engine.errors import ApiError
@@ -46,6 +48,26 @@ from videoedit_emulator.engine.models.base import (
     check_container,
     check_type,
 )
+from videoedit_emulator.engine.models.vace_facts import (
+    COMMON_INPUT,
+    COMMON_PARAMETERS,
+    CONTROL_CONDITIONS,
+    FIELDS,
+    FUNCTIONS,
+    KNOWN_SIZES,
+    MASK_TYPES,
+    MAX_AREA,
+    MAX_REFERENCE_IMAGES,
+    MAX_SEED,
+    MIN_SIDE,
+    MODEL_BEIJING,
+    MODEL_SINGAPORE,
+    SCALES,
+    TASK_METRICS,
+    VaceLimits,
+    fit_720p,
+)
+from videoedit_emulator.engine.models.vace_plans import PLANNERS, check_image
 
 __all__ = [
     "FUNCTIONS",
@@ -57,121 +79,6 @@ __all__ = [
     "VacePlus",
     "fit_720p",
 ]
-
-MODEL_BEIJING = "wanx2.1-vace-plus"
-MODEL_SINGAPORE = "wan2.1-vace-plus"
-FUNCTIONS = (
-    "image_reference",
-    "video_repainting",
-    "video_edit",
-    "video_extension",
-    "video_outpainting",
-)
-#: The output sizes the documentation lists (*unconfirmed* as a complete list).
-KNOWN_SIZES: Mapping[str, tuple[int, int]] = {
-    "1280*720": (1280, 720),
-    "720*1280": (720, 1280),
-    "960*960": (960, 960),
-    "832*1088": (832, 1088),
-    "1088*832": (1088, 832),
-}
-#: "720P" here is an area: every documented size is at most 1280×720 pixels.
-MAX_AREA = 1280 * 720
-MIN_SIDE = 16
-MAX_SEED = 2_147_483_647
-MAX_REFERENCE_IMAGES = 3
-MAX_OUTPUT_SECONDS = 5.0
-MAX_REPAINT_BYTES = 50 * 1024 * 1024
-MAX_REPAINT_SECONDS = 5.0
-MAX_CLIP_SECONDS = 3.0
-#: ffmpeg reports lengths to the centisecond and containers round; allow this much slack.
-SLACK = 0.05
-FPS = 30
-#: What ``output.task_metrics`` says of a task that produced its one video.
-TASK_METRICS: Mapping[str, int] = {"TOTAL": 1, "SUCCEEDED": 1, "FAILED": 0}
-
-CONTROL_CONDITIONS = ("posebodyface", "posebody", "depth", "scribble")
-MASK_TYPES = ("tracking", "fixed")
-SCALES = ("top_scale", "bottom_scale", "left_scale", "right_scale")
-
-_COMMON_INPUT = frozenset({"function", "prompt", "negative_prompt", "extend_prompt"})
-_COMMON_PARAMETERS = frozenset({"prompt_extend", "seed"})
-#: What each function takes, beyond the common fields: (input keys, parameter keys).
-_FIELDS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
-    "image_reference": (
-        frozenset({"ref_images_url", "obj_or_bg"}),
-        frozenset({"obj_or_bg", "size"}),
-    ),
-    "video_repainting": (
-        frozenset({"video_url", "ref_images_url"}),
-        frozenset({"control_condition", "strength"}),
-    ),
-    "video_edit": (
-        frozenset(
-            {"video_url", "mask_image_url", "mask_video_url", "mask_frame_id", "ref_images_url"}
-        ),
-        frozenset({"mask_type", "expand_ratio", "size"}),
-    ),
-    "video_extension": (
-        frozenset({"first_clip_url", "last_clip_url", "first_frame_url", "last_frame_url"}),
-        frozenset(),
-    ),
-    "video_outpainting": (frozenset({"video_url"}), frozenset(SCALES)),
-}
-_IMAGE_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"BM", "BMP"))
-
-
-@dataclass(frozen=True)
-class VaceLimits:
-    """The documented quotas of the model: task submissions per second, tasks at once.
-
-    ``submissions_per_second``: creations beyond it within one second are answered 429
-    ``Throttling.RateQuota``. ``concurrent``: tasks beyond it wait PENDING until one ends.
-    ``None`` switches a limit off.
-    """
-
-    submissions_per_second: int | None = 2
-    concurrent: int | None = 2
-
-    def __post_init__(self) -> None:
-        for name in ("submissions_per_second", "concurrent"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
-                raise ValueError(
-                    f"VaceLimits.{name}: must be an integer >= 1 or None, got {value!r}"
-                )
-
-
-def fit_720p(width: float, height: float) -> tuple[int, int]:
-    """``width×height`` scaled down (never up) to at most 1280×720 pixels of area, even sides."""
-    scale = min(1.0, math.sqrt(MAX_AREA / (width * height)))
-    w = max(MIN_SIDE, int(width * scale) // 2 * 2)
-    h = max(MIN_SIDE, int(height * scale) // 2 * 2)
-    return w, h
-
-
-def _closest_size(width: int, height: int) -> tuple[int, int]:
-    """The documented size whose aspect ratio is nearest the input's (on a log scale)."""
-    aspect = math.log(width / height)
-    return min(KNOWN_SIZES.values(), key=lambda s: abs(aspect - math.log(s[0] / s[1])))
-
-
-def _image_format(head: bytes) -> str | None:
-    for magic, name in _IMAGE_MAGIC:
-        if head.startswith(magic):
-            return name
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
-def _is_quicktime(path: Path) -> bool:
-    """A ``.mov`` file: its ``ftyp`` box names the QuickTime brand (ffmpeg calls both "mov,mp4")."""
-    with open(path, "rb") as handle:
-        head = handle.read(12)
-    return head[4:8] == b"ftyp" and head[8:12] == b"qt  "
 
 
 def _url(field: str, value: Any, kind: str) -> str:
@@ -221,16 +128,6 @@ def _size(value: Any, allowed: frozenset[str] | None) -> tuple[int, int] | None:
             field,
             f"must be an output size of at most 720P (1280*720 pixels; sides of at least "
             f"{MIN_SIDE}); documented: {documented}; got {text!r}",
-        )
-    return width, height
-
-
-def _output_size(size: tuple[int, int], notes: list[str]) -> tuple[int, int]:
-    """``size`` as rendered: H.264 in yuv420p needs even sides, so an odd one loses a pixel."""
-    width, height = size[0] // 2 * 2, size[1] // 2 * 2
-    if (width, height) != size:
-        notes.append(
-            f"parameters.size {size[0]}*{size[1]}: rendered at {width}*{height} (even sides)"
         )
     return width, height
 
@@ -305,10 +202,10 @@ class VacePlus:
     def _known_keys(
         model: str, function: str, input: Mapping[str, Any], parameters: Mapping[str, Any]
     ) -> None:
-        input_keys, parameter_keys = _FIELDS[function]
+        input_keys, parameter_keys = FIELDS[function]
         for prefix, body, known in (
-            ("input", input, _COMMON_INPUT | input_keys),
-            ("parameters", parameters, _COMMON_PARAMETERS | parameter_keys),
+            ("input", input, COMMON_INPUT | input_keys),
+            ("parameters", parameters, COMMON_PARAMETERS | parameter_keys),
         ):
             for key in body:
                 if key not in known:
@@ -482,11 +379,11 @@ class VacePlus:
             if resolved.note:
                 notes.append(resolved.note)
             if resolved.kind == "image" and resolved.path is not None:
-                _check_image(resolved)
+                check_image(resolved)
             if resolved.kind == "video" and resolved.info is not None:
                 check_container(resolved.field, resolved.info.format)
             by_role.setdefault(item.role, []).append(resolved)
-        job_fields = getattr(self, f"_plan_{function}")(params, by_role, notes)
+        job_fields = PLANNERS[function](params, by_role, notes)
         job = RenderJob(
             audio="none",
             watermark=False,
@@ -502,186 +399,6 @@ class VacePlus:
             notes=tuple(notes),
             output_extras={"task_metrics": dict(TASK_METRICS)},
         )
-
-    @staticmethod
-    def _plan_image_reference(
-        params: Mapping[str, Any], by_role: Mapping[str, list[ResolvedMedia]], notes: list[str]
-    ) -> dict[str, Any]:
-        from videoedit_emulator.render import ImageReference
-
-        refs = by_role.get("reference_image", [])
-        tags = tuple(params["obj_or_bg"])
-        fetched = [i for i, ref in enumerate(refs) if ref.path is not None]
-        width, height = _output_size(params["size"] or KNOWN_SIZES["1280*720"], notes)
-        return {
-            "width": width,
-            "height": height,
-            "duration": MAX_OUTPUT_SECONDS,
-            "source": None,
-            "images": tuple(refs[i].path for i in fetched if refs[i].path is not None),
-            # the tags of the images shown (untagged requests show none)
-            "mode": ImageReference(obj_or_bg=tuple(tags[i] for i in fetched) if tags else ()),
-        }
-
-    @staticmethod
-    def _plan_video_repainting(
-        params: Mapping[str, Any], by_role: Mapping[str, list[ResolvedMedia]], notes: list[str]
-    ) -> dict[str, Any]:
-        from videoedit_emulator.render import ControlCondition, Repaint
-
-        video = by_role["video"][0]
-        if video.path is not None:
-            if video.size > MAX_REPAINT_BYTES:
-                raise ApiError.invalid(
-                    video.field,
-                    f"is {video.size / 2**20:.1f} MB; video_repainting takes at most 50 MB",
-                )
-            if _is_quicktime(video.path):
-                raise ApiError.invalid(
-                    video.field, "is a QuickTime (mov) file; video_repainting takes MP4"
-                )
-        if video.info is not None and video.info.duration > MAX_REPAINT_SECONDS + SLACK:
-            raise ApiError.invalid(
-                video.field,
-                f"lasts {video.info.duration:.2f} s; video_repainting takes at most 5 s",
-            )
-        images = tuple(r.path for r in by_role.get("reference_image", []) if r.path is not None)
-        condition: ControlCondition = params["control_condition"] or "depth"
-        if params["control_condition"] is None:
-            notes.append("parameters.control_condition not given: the stand-in shows depth")
-        return {
-            **_follow_input(video),
-            "images": images,
-            "mode": Repaint(control_condition=condition, strength=float(params["strength"])),
-        }
-
-    @staticmethod
-    def _plan_video_edit(
-        params: Mapping[str, Any], by_role: Mapping[str, list[ResolvedMedia]], notes: list[str]
-    ) -> dict[str, Any]:
-        from videoedit_emulator.render import MaskedEdit, Restyle
-
-        video = by_role["video"][0]
-        mask_image = _first(by_role, "mask_image")
-        mask_video = _first(by_role, "mask_video")
-        frame = int(params["mask_frame_id"])
-        if video.info is not None and mask_image is not None:
-            frames = max(1, round(video.info.duration * (video.info.fps or FPS)))
-            if frame > frames:
-                raise ApiError.invalid(
-                    "input.mask_frame_id", f"is {frame}, beyond the video's {frames} frames"
-                )
-        if params["size"] is not None:
-            width, height = _output_size(params["size"], notes)
-        elif video.info is not None:
-            width, height = _closest_size(video.info.width, video.info.height)
-        else:
-            width, height = KNOWN_SIZES["1280*720"]
-        mask_path = mask_image.path if mask_image else None
-        mask_video_path = mask_video.path if mask_video else None
-        if mask_path is None and mask_video_path is None:
-            mode: Any = Restyle()
-            notes.append("the mask was not fetched: the stand-in cannot show the edited region")
-        else:
-            mode = MaskedEdit(
-                mask_image=mask_path,
-                mask_video=mask_video_path,
-                mask_type=params["mask_type"],
-                expand_ratio=float(params["expand_ratio"]),
-                mask_frame_id=frame,
-            )
-        images = tuple(r.path for r in by_role.get("reference_image", []) if r.path is not None)
-        return {
-            "width": width,
-            "height": height,
-            "duration": _output_seconds(video),
-            "source": video.path,
-            "source_note": video.note,
-            "images": images,
-            "mode": mode,
-        }
-
-    @staticmethod
-    def _plan_video_extension(
-        params: Mapping[str, Any], by_role: Mapping[str, list[ResolvedMedia]], notes: list[str]
-    ) -> dict[str, Any]:
-        from videoedit_emulator.render import Extension
-
-        def one(role: str) -> ResolvedMedia | None:
-            return _first(by_role, role)
-
-        for role in ("first_clip", "last_clip"):
-            clip = one(role)
-            if (
-                clip is not None
-                and clip.info is not None
-                and clip.info.duration > MAX_CLIP_SECONDS + SLACK
-            ):
-                raise ApiError.invalid(
-                    clip.field,
-                    f"lasts {clip.info.duration:.2f} s; a clip to extend may last at most 3 s",
-                )
-        paths: dict[str, Path | None] = {}
-        for role in ("first_clip", "last_clip", "first_frame", "last_frame"):
-            found = one(role)
-            paths[role] = found.path if found is not None else None
-        for end in ("first", "last"):
-            if paths[f"{end}_clip"] is not None and paths[f"{end}_frame"] is not None:
-                notes.append(
-                    f"input.{end}_frame_url: a {end} clip was given too; the stand-in uses the clip"
-                )
-                paths[f"{end}_frame"] = None
-        shaped = next(
-            (
-                m
-                for role in ("first_clip", "last_clip")
-                if (m := one(role)) is not None and m.info is not None
-            ),
-            None,
-        )
-        width, height = (
-            fit_720p(shaped.info.width, shaped.info.height)
-            if shaped and shaped.info
-            else (1280, 720)
-        )
-        return {
-            "width": width,
-            "height": height,
-            "duration": MAX_OUTPUT_SECONDS,
-            "source": None,
-            "mode": Extension(**paths),
-        }
-
-    @staticmethod
-    def _plan_video_outpainting(
-        params: Mapping[str, Any], by_role: Mapping[str, list[ResolvedMedia]], notes: list[str]
-    ) -> dict[str, Any]:
-        from videoedit_emulator.render import Outpaint
-
-        video = by_role["video"][0]
-        in_w, in_h = (video.info.width, video.info.height) if video.info else (1280, 720)
-        padded_w = in_w * (params["left_scale"] + params["right_scale"] - 1)
-        padded_h = in_h * (params["top_scale"] + params["bottom_scale"] - 1)
-        width, height = fit_720p(padded_w, padded_h)
-        return {
-            "width": width,
-            "height": height,
-            "duration": _output_seconds(video),
-            "source": video.path,
-            "source_note": video.note,
-            "fit": "contain",
-            "mode": Outpaint(
-                top=params["top_scale"],
-                bottom=params["bottom_scale"],
-                left=params["left_scale"],
-                right=params["right_scale"],
-            ),
-        }
-
-
-def _first(by_role: Mapping[str, list[ResolvedMedia]], role: str) -> ResolvedMedia | None:
-    found = by_role.get(role)
-    return found[0] if found else None
 
 
 def _video_input(
@@ -717,32 +434,3 @@ def _obj_or_bg(
             f"must have as many items as input.ref_images_url ({images}), got {len(value)}",
         )
     return tuple(value)
-
-
-def _check_image(image: ResolvedMedia) -> None:
-    assert image.path is not None
-    with open(image.path, "rb") as handle:
-        head = handle.read(16)
-    if _image_format(head) is None:
-        raise ApiError.invalid(
-            image.field, "is not a JPEG, PNG, BMP or WEBP image (its bytes say otherwise)"
-        )
-
-
-def _output_seconds(video: ResolvedMedia) -> float:
-    """The input's length, at most 5 s (5 s for a test pattern)."""
-    if video.info is None:
-        return MAX_OUTPUT_SECONDS
-    return min(MAX_OUTPUT_SECONDS, max(1 / FPS, round(video.info.duration, 3)))
-
-
-def _follow_input(video: ResolvedMedia) -> dict[str, Any]:
-    """Size and length that follow the input up to 720P and 5 s (repainting, outpainting)."""
-    width, height = fit_720p(video.info.width, video.info.height) if video.info else (1280, 720)
-    return {
-        "width": width,
-        "height": height,
-        "duration": _output_seconds(video),
-        "source": video.path,
-        "source_note": video.note,
-    }

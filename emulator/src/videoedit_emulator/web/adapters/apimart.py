@@ -52,6 +52,7 @@ from videoedit_emulator.web.adapters import (
     public_base,
     read_json,
 )
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, failure_of, message_of
 from videoedit_emulator.web.control import directives
 
 __all__ = [
@@ -103,6 +104,9 @@ _KINDS = {
     ErrorKind.TOO_LARGE: ("request_too_large", "invalid_request_error"),
     ErrorKind.INTERNAL: ("internal_error", "server_error"),
 }
+#: The codes of its own refusals, by kind (the engine's reasons are worded as DashScope
+#: words them, ``dashscope_errors.py``: the gateway forwards the upstream's refusal).
+_CODES = {kind: code for kind, (code, _) in _KINDS.items()}
 _STATUS_WORDS = {
     TaskStatus.PENDING: "pending",
     TaskStatus.RUNNING: "processing",
@@ -138,7 +142,8 @@ def flat_field(text: str, names: Mapping[str, str] | None = None) -> str:
 def _flat_error(exc: ApiError, names: Mapping[str, str]) -> ApiError:
     return ApiError(
         exc.kind,
-        flat_field(exc.message, names),
+        flat_field(exc.detail, names),
+        reason=exc.reason,
         field=flat_field(exc.field, names) if exc.field else None,
         code=exc.code,
         retry_after=exc.retry_after,
@@ -148,14 +153,14 @@ def _flat_error(exc: ApiError, names: Mapping[str, str]) -> ApiError:
 
 def error_response(exc: ApiError) -> JSONResponse:
     """An `ApiError` as the gateway answers: its status, repeated as the body's code."""
-    code, kind = _KINDS[exc.kind]
+    kind = _KINDS[exc.kind][1]
     headers = {}
     if exc.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(exc.retry_after))
     return JSONResponse(
         {
             "code": exc.status,
-            "error": {"code": exc.code or code, "message": exc.message, "type": kind},
+            "error": {"code": code_of(exc, _CODES), "message": message_of(exc), "type": kind},
         },
         status_code=exc.status,
         headers=headers,
@@ -245,12 +250,10 @@ def task_json(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]:
     if url is not None and view.result is not None:
         data["result"] = {"videos": [{"url": [url], "expires_at": int(view.result.expires_at)}]}
     if view.status in (TaskStatus.FAILED, TaskStatus.CANCELED):
+        code, message = failure_of(view)
         data["error"] = {
-            "code": view.error_code
-            or ("cancelled" if view.status is TaskStatus.CANCELED else "failed"),
-            "message": flat_field(
-                view.error_message or f"the task was {view.status.value.lower()}"
-            ),
+            "code": code or ("cancelled" if view.status is TaskStatus.CANCELED else "failed"),
+            "message": flat_field(message or f"the task was {view.status.value.lower()}"),
             "type": "task_error",
         }
     if view.notes:

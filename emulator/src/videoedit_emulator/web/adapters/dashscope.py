@@ -13,7 +13,8 @@ Under each prefix: ``POST /services/aigc/video-generation/video-synthesis`` (cre
 The two task routes also answer with a trailing slash, as the SDK's asyncio client sends them.
 So ``DASHSCOPE_HTTP_BASE_URL=http://127.0.0.1:PORT/api/v1`` points the official SDK here.
 
-Errors are DashScope's: an HTTP status and ``{"request_id", "code", "message"}``. The order of
+Errors are DashScope's: an HTTP status and ``{"request_id", "code", "message"}``, the engine's
+reasons worded by the table in ``dashscope_errors.py``. The order of
 checks follows the service: key (401), async header (403), body size (413), JSON, then the
 model's rules (400). Times are printed as the service prints them: UTC+8 wall-clock time
 with milliseconds, no zone (``2026-04-03 00:08:03.576``).
@@ -47,6 +48,7 @@ from videoedit_emulator.web.adapters import (
     public_base,
     read_json,
 )
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, failure_of, message_of
 from videoedit_emulator.web.adapters.oss import upload_host
 from videoedit_emulator.web.control import directives
 
@@ -81,17 +83,6 @@ REGIONS = (
     Region("dashscope-singapore", "/intl/api/v1", "singapore", "ap-southeast-1"),
 )
 
-#: The code each error kind gets when its raiser named none.
-_CODES = {
-    ErrorKind.INVALID_PARAMETER: "InvalidParameter",
-    ErrorKind.UNAUTHORIZED: "InvalidApiKey",
-    ErrorKind.FORBIDDEN: "AccessDenied",
-    ErrorKind.NOT_FOUND: "InvalidURL",
-    ErrorKind.THROTTLED: "Throttling.RateQuota",
-    ErrorKind.UNSUPPORTED: "UnsupportedOperation",
-    ErrorKind.TOO_LARGE: "RequestTooLarge",
-    ErrorKind.INTERNAL: "InternalError",
-}
 _STATUS_WORDS = {s.value for s in TaskStatus}
 _TIME_FORMAT = "%Y%m%d%H%M%S"
 _INTEGER = re.compile(r"^-?[0-9]{1,12}$")
@@ -114,7 +105,7 @@ def error_response(exc: ApiError, request_id: str) -> JSONResponse:
     if exc.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(exc.retry_after))
     return JSONResponse(
-        {"request_id": request_id, "code": exc.code or _CODES[exc.kind], "message": exc.message},
+        {"request_id": request_id, "code": code_of(exc), "message": message_of(exc)},
         status_code=exc.status,
         headers=headers,
     )
@@ -139,8 +130,7 @@ def task_output(engine: TaskEngine, view: TaskView, base: str) -> dict[str, Any]
         output["video_url"] = url
     output.update(view.output_extras)
     if view.status is TaskStatus.FAILED:
-        output["code"] = view.error_code
-        output["message"] = view.error_message
+        output["code"], output["message"] = failure_of(view)
     if view.notes:
         output["emulator_note"] = " ".join(view.notes)
     return output

@@ -9,12 +9,15 @@
 
 Errors are OSS's XML ``<Error><Code/><Message/><RequestId/></Error>`` with its statuses
 (403 ``AccessDenied`` "Request has expired.", 403 ``SignatureDoesNotMatch``, 404 ``NoSuchKey``,
-409 ``FileAlreadyExists``, 400 ``EntityTooLarge``).
+409 ``FileAlreadyExists``, 400 ``EntityTooLarge``): the store's neutral reasons worded by one
+table, `WORDING`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from xml.sax.saxutils import escape
 
@@ -26,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Message
 
 from videoedit_emulator.engine import TaskEngine
-from videoedit_emulator.engine.errors import ApiError, ErrorKind
+from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.store import RESULT_BUCKET, UPLOAD_BUCKET
 from videoedit_emulator.engine.text import is_text, shown
 from videoedit_emulator.web.adapter import Adapter, Operation
@@ -37,6 +40,7 @@ __all__ = [
     "ADAPTER",
     "RESULT_PREFIX",
     "UPLOAD_PATH",
+    "WORDING",
     "OssAdapter",
     "oss_error",
     "routes",
@@ -66,17 +70,73 @@ def _request_id(engine: TaskEngine) -> str:
     return engine.new_request_id().replace("-", "").upper()[:24]
 
 
+@dataclass(frozen=True)
+class OssWording:
+    """OSS's code, status and message for a reason (``{detail}``: the engine's detail;
+    ``{note}``: it in parentheses, when there is one)."""
+
+    code: str
+    status: int
+    message: str = "{detail}"
+
+    def say(self, detail: str) -> str:
+        return self.message.format(detail=detail, note=f" ({detail})" if detail else "")
+
+
+_SIGNATURE = "The request signature we calculated does not match the signature you provided"
+
+#: What OSS answers for each reason the store raises (and a bad form value); a reason
+#: missing here is ``InvalidArgument`` 400 with the detail.
+WORDING: Mapping[Reason, OssWording] = MappingProxyType(
+    {
+        Reason.INVALID_VALUE: OssWording("InvalidArgument", 400, "Formfield {detail}."),
+        Reason.INVALID_OBJECT_NAME: OssWording(
+            "InvalidObjectName", 400, "The specified object is not valid: {detail}."
+        ),
+        Reason.NOT_SIGNED: OssWording("AccessDenied", 403),
+        Reason.UNKNOWN_ACCESS_KEY: OssWording(
+            "InvalidAccessKeyId",
+            403,
+            "The OSS Access Key Id you provided does not exist in our records{note}.",
+        ),
+        Reason.BAD_SIGNATURE: OssWording("SignatureDoesNotMatch", 403, _SIGNATURE + "{note}."),
+        Reason.MALFORMED_POLICY: OssWording("InvalidPolicyDocument", 400),
+        Reason.POLICY_EXPIRED: OssWording(
+            "AccessDenied", 403, "Invalid according to Policy: Policy expired."
+        ),
+        Reason.UNKNOWN_POLICY: OssWording("AccessDenied", 403),
+        Reason.POLICY_VIOLATED: OssWording(
+            "AccessDenied", 403, "Invalid according to Policy: Policy Condition failed: {detail}"
+        ),
+        Reason.UPLOAD_TOO_LARGE: OssWording("EntityTooLarge", 400),
+        Reason.UPLOAD_TOO_SMALL: OssWording("EntityTooSmall", 400),
+        Reason.ALREADY_EXISTS: OssWording("FileAlreadyExists", 409),
+        Reason.MALFORMED_LINK: OssWording("AccessDenied", 403),
+        Reason.LINK_EXPIRED: OssWording("AccessDenied", 403, "Request has expired."),
+        Reason.NO_SUCH_OBJECT: OssWording("NoSuchKey", 404, "The specified key does not exist."),
+    }
+)
+
+
+def _worded(exc: ApiError) -> tuple[str, int, str]:
+    """``exc``'s OSS code, status and message (an adapter's own code is shown as given)."""
+    if exc.code is None and exc.reason is not None and exc.reason in WORDING:
+        wording = WORDING[exc.reason]
+        return wording.code, wording.status, wording.say(exc.detail)
+    return exc.code or "InvalidArgument", exc.status, exc.detail
+
+
 def oss_error(exc: ApiError, request_id: str) -> Response:
-    code = exc.code or "InvalidArgument"
+    code, status, message = _worded(exc)
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'
-        f"  <Code>{escape(code)}</Code>\n  <Message>{escape(exc.message)}</Message>\n"
+        f"  <Code>{escape(code)}</Code>\n  <Message>{escape(message)}</Message>\n"
         f"  <RequestId>{escape(request_id)}</RequestId>\n  <HostId>videoedit-emulator</HostId>\n"
         "</Error>\n"
     )
     return Response(
         xml,
-        status_code=exc.status,
+        status_code=status,
         media_type="application/xml",
         headers={"x-oss-request-id": request_id},
     )

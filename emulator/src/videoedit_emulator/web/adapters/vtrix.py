@@ -50,6 +50,7 @@ from videoedit_emulator.web.adapters import (
     public_base,
     read_json,
 )
+from videoedit_emulator.web.adapters.dashscope_errors import code_of, failure_of, message_of
 from videoedit_emulator.web.control import directives
 
 __all__ = [
@@ -76,7 +77,8 @@ _UPSTREAM = {upstream: vtrix_id for vtrix_id, upstream in VTRIX_MODELS.items()}
 #: The emulator's made-up price per billed second (Vtrix's prices are not documented).
 UNIT_PRICE = 0.01
 
-#: Vtrix-style codes for the error kinds (the raiser's DashScope code wins when it gave one).
+#: Vtrix-style codes for the kinds of its own refusals. The engine's reasons are worded as
+#: DashScope words them (``dashscope_errors.py``): Vtrix forwards the upstream's refusal.
 _CODES = {
     ErrorKind.INVALID_PARAMETER: "invalid_request",
     ErrorKind.UNAUTHORIZED: "invalid_api_key",
@@ -104,7 +106,7 @@ def error_response(exc: ApiError) -> JSONResponse:
     if exc.retry_after is not None:
         headers["Retry-After"] = str(math.ceil(exc.retry_after))
     return JSONResponse(
-        {"error": {"code": exc.code or _CODES[exc.kind], "message": exc.message}},
+        {"error": {"code": code_of(exc, _CODES), "message": message_of(exc)}},
         status_code=exc.status,
         headers=headers,
     )
@@ -140,10 +142,10 @@ def task_json(engine: TaskEngine, view: TaskView, base: str, model: str) -> dict
             "unit_price": UNIT_PRICE,
         }
     if view.status in (TaskStatus.FAILED, TaskStatus.CANCELED):
+        code, message = failure_of(view)
         body["error"] = {
-            "code": view.error_code
-            or ("Canceled" if view.status is TaskStatus.CANCELED else "Failed"),
-            "message": view.error_message or f"the task was {view.status.value.lower()}",
+            "code": code or ("Canceled" if view.status is TaskStatus.CANCELED else "Failed"),
+            "message": message or f"the task was {view.status.value.lower()}",
         }
     if view.notes:
         body["emulator_note"] = " ".join(view.notes)

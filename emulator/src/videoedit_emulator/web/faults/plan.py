@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,6 +54,37 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._next = 1
+        #: Called (outside the lock) after every change, counters included: how a state
+        #: directory keeps the rules across restarts (``engine/state.py``).
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def state(self) -> dict[str, Any]:
+        """Every rule with its counters and its random generator's position (JSON)."""
+        with self._lock:
+            return {
+                "next": self._next,
+                "rules": [{**rule.to_json(), "rng": _rng_state(rule._rng)} for rule in self._rules],
+            }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the rules with those of a `state` (no change is reported)."""
+        rules = []
+        for data in state.get("rules", []):
+            data = dict(data)
+            ident, matched, applied = data.pop("id"), data.pop("matched"), data.pop("applied")
+            rng = data.pop("rng")
+            data.pop("spent", None)
+            rule = FaultRule.from_json(data)
+            rule.id, rule.matched, rule.applied = ident, matched, applied
+            rule._rng.setstate((rng[0], tuple(rng[1]), rng[2]))
+            rules.append(rule)
+        with self._lock:
+            self._rules = rules
+            self._next = int(state.get("next", len(rules) + 1))
 
     def add(self, kind: FaultKind | str = FaultKind.STATUS, **fields: Any) -> FaultRule:
         """Add a rule: ``plan.add("status", route="create", status=503, times=2)``."""
@@ -65,6 +98,7 @@ class FaultPlan:
             rule.id = f"fault-{self._next}"
             self._next += 1
             self._rules.append(rule)
+        self._changed()
         return rule
 
     def add_spec(self, spec: str) -> FaultRule:
@@ -75,7 +109,10 @@ class FaultPlan:
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
-            return len(self._rules) != before
+            removed = len(self._rules) != before
+        if removed:
+            self._changed()
+        return removed
 
     def clear(self) -> int:
         """Drop every rule; how many there were. Ids restart at ``fault-1``."""
@@ -83,7 +120,8 @@ class FaultPlan:
             count = len(self._rules)
             self._rules.clear()
             self._next = 1
-            return count
+        self._changed()
+        return count
 
     def rules(self) -> list[FaultRule]:
         """Snapshots of the rules, in order (their counters as of now)."""
@@ -106,6 +144,12 @@ class FaultPlan:
         with self._lock:
             if not self._rules:
                 return Decision()
+        decision = self._decide(where)
+        self._changed()  # the counters moved
+        return decision
+
+    def _decide(self, where: RouteInfo) -> Decision:
+        with self._lock:
             latency_before = latency_after = 0.0
             terminal: FaultRule | None = None
             failures: list[FaultRule] = []
@@ -146,3 +190,8 @@ class FaultPlan:
                 task_failure=task_failure,
                 applied=tuple(replace(r) for r in applied),
             )
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
