@@ -233,3 +233,28 @@ def test_reset_from_the_page_forgets_every_task(
     assert emulator.engine.all_tasks() == []
     page.goto(console(emulator))
     assert page.text_content("#task-count") == "0 tasks"
+
+
+def test_a_snapshot_saved_from_the_page_brings_its_world_back_when_loaded(
+    page: Page,
+    emulator: EmulatorServer,
+    singapore: videoedit.Client,
+    emulator_sample_clip: Path,
+) -> None:
+    kept = singapore.submit(edit(emulator_sample_clip))
+    page.goto(console(emulator, "/controls"))
+    page.fill("#snapshot-name", "console-known-world")
+    with page.expect_navigation():
+        page.click("#save-snapshot button[type=submit]")
+    row = page.wait_for_selector('tr[data-snapshot="console-known-world"]', timeout=WAIT_MS)
+    assert row is not None
+    assert row.inner_text().split("\t")[2:4] == ["1", "1"]  # one task, its upload
+
+    later = singapore.submit(edit(emulator_sample_clip, "watercolour"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.click('tr[data-snapshot="console-known-world"] button')
+
+    assert [view.task_id for view in emulator.engine.all_tasks()] == [kept.task_id]
+    assert later.task_id != kept.task_id
+    photograph(page, "snapshots")

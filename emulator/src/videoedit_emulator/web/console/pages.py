@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import jinja2
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
@@ -286,9 +287,12 @@ async def journal_page(request: Request) -> Response:
 
 async def controls_page(request: Request) -> Response:
     engine = engine_of(request)
+    snapshots = await anyio.to_thread.run_sync(engine.persistence.snapshots)  # reads files
     return _page(
         request,
         "controls.html",
+        snapshots=snapshots,
+        state_dir=engine.config.state_dir,
         rules=[{**rule.to_json(), "spec": rule.to_spec()} for rule in faults_of(request).rules()],
         progression=str(engine.progression),
         clock=repr(engine.clock),
