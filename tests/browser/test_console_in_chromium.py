@@ -236,11 +236,15 @@ def test_reset_from_the_page_forgets_every_task(
 
 
 def test_a_snapshot_saved_from_the_page_brings_its_world_back_when_loaded(
+    request: pytest.FixtureRequest,
     page: Page,
     emulator: EmulatorServer,
     singapore: videoedit.Client,
     emulator_sample_clip: Path,
 ) -> None:
+    # Snapshots outlive a reset (that is what they are for): this one goes with the test.
+    saved = emulator.engine.persistence.snapshot_root / "console-known-world"
+    request.addfinalizer(lambda: shutil.rmtree(saved, ignore_errors=True))
     kept = singapore.submit(edit(emulator_sample_clip))
     page.goto(console(emulator, "/controls"))
     page.fill("#snapshot-name", "console-known-world")
