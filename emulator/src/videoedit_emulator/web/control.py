@@ -70,6 +70,7 @@ from videoedit_emulator.web.console.guard import (
 )
 from videoedit_emulator.web.console.wiring import engine_of
 from videoedit_emulator.web.faults import FaultError, FaultRule
+from videoedit_emulator.web.journal import QUERY_FILTERS, FilterError
 
 if TYPE_CHECKING:
     from videoedit_emulator.web.state import WebState
@@ -230,17 +231,6 @@ def _int(body: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def _flag(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ApiError.invalid(name, f"must be true or false, got {raw[:40]!r}")
-
-
 #: The longest jump of the clock: far past every lifetime, and still a valid date.
 _MAX_ADVANCE = 100 * 365 * 86400.0
 #: The latest the manual clock may read: 9000-01-01 UTC. Every date the wire shows is a
@@ -361,19 +351,14 @@ def routes(web: WebState) -> list[BaseRoute]:
             return {"cleared": web.journal.clear()}
         query = request.query_params
         for name in query:
-            if name not in ("provider", "route", "method", "reached", "faulted", "task_id"):
+            if name not in QUERY_FILTERS:
                 raise ApiError.invalid(
-                    name[:40],
-                    "is not a journal filter (provider, route, method, reached, faulted, task_id)",
+                    name[:40], f"is not a journal filter ({', '.join(QUERY_FILTERS)})"
                 )
-        entries = web.journal.entries(
-            provider=query.get("provider") or None,
-            route=query.get("route") or None,
-            method=query.get("method") or None,
-            reached_app=_flag(request, "reached"),
-            faulted=_flag(request, "faulted"),
-            task_id=query.get("task_id") or None,
-        )
+        try:
+            entries = web.journal.select(query)
+        except FilterError as bad:
+            raise ApiError.invalid(bad.field, bad.rule) from None
         return {
             "entries": [entry.to_json() for entry in entries],
             "total": len(entries),

@@ -31,9 +31,11 @@ from urllib.parse import parse_qsl, unquote_plus
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "QUERY_FILTERS",
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_PARAMS",
+    "FilterError",
     "Journal",
     "JournalEntry",
     "entry_cost",
@@ -412,3 +414,42 @@ class Journal:
     def count(self, **filters: Any) -> int:
         """How many entries match (the filters of `entries`)."""
         return len(self.entries(**filters))
+
+    def select(
+        self, query: Mapping[str, str], *, unset: tuple[str, ...] = ("",)
+    ) -> list[JournalEntry]:
+        """`entries` filtered as a query string says (`QUERY_FILTERS`), for the control plane
+        and the console alike; ``unset`` are the flag values that mean "either" (the console's
+        forms also send ``any``). A bad flag raises `FilterError` naming it; which names are
+        filters at all is the caller's to check, since each takes names of its own too."""
+        return self.entries(
+            provider=query.get("provider") or None,
+            route=query.get("route") or None,
+            method=query.get("method") or None,
+            reached_app=_query_flag(query, "reached", unset),
+            faulted=_query_flag(query, "faulted", unset),
+            task_id=query.get("task_id") or None,
+        )
+
+
+#: The journal's filters as a query string names them (``reached`` is ``reached_app``).
+QUERY_FILTERS = ("provider", "route", "method", "reached", "faulted", "task_id")
+
+
+class FilterError(ValueError):
+    """A journal filter's value is not one it takes: ``field`` and the ``rule`` broken."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field} {rule}")
+        self.field, self.rule = field, rule
+
+
+def _query_flag(query: Mapping[str, str], name: str, unset: tuple[str, ...]) -> bool | None:
+    raw = query.get(name)
+    if raw is None or raw.lower() in unset:
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise FilterError(name, f"must be true or false, got {raw[:40]!r}")

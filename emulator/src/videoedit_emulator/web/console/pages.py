@@ -41,6 +41,7 @@ from videoedit_emulator.web.console.wiring import (
     journal_sources_of,
     providers_of,
 )
+from videoedit_emulator.web.journal import QUERY_FILTERS, FilterError
 
 __all__ = ["PREFIX", "routes"]
 
@@ -53,7 +54,7 @@ PAGE_SIZE = 50
 _MAX_PAGE_SIZE = 500
 #: The control plane's journal filters, and two of the console's own: ``concerning`` (every
 #: request about a task: its create, polls, cancel, downloads) and ``seq`` (one entry).
-_JOURNAL_FILTERS = ("provider", "route", "method", "reached", "faulted", "task_id")
+_JOURNAL_FILTERS = QUERY_FILTERS
 _CONSOLE_FILTERS = ("concerning", "seq")
 #: The style sheet, inlined in every page: a first visit then paints after one request,
 #: not two (the script is deferred and does not hold the paint back).
@@ -104,18 +105,12 @@ def _guarded(endpoint: Endpoint) -> Endpoint:
     return guarded
 
 
-class _BadQuery(ValueError):
-    def __init__(self, name: str, rule: str) -> None:
-        super().__init__(f"{name} {rule}")
-        self.name, self.rule = name, rule
-
-
 def _count(request: Request, name: str, default: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= high:
-        raise _BadQuery(name, f"must be an integer from 1 to {high}, got {raw[:20]!r}")
+        raise FilterError(name, f"must be an integer from 1 to {high}, got {raw[:20]!r}")
     return int(raw)
 
 
@@ -127,18 +122,7 @@ def _status(request: Request) -> TaskStatus | None:
         return TaskStatus(raw.upper())
     except ValueError:
         names = ", ".join(s.value for s in TaskStatus)
-        raise _BadQuery("status", f"must be one of {names}, got {raw[:20]!r}") from None
-
-
-def _flag(request: Request, name: str) -> bool | None:
-    raw = (request.query_params.get(name) or "").lower()
-    if raw in ("", "any"):
-        return None
-    if raw in ("true", "yes", "1"):
-        return True
-    if raw in ("false", "no", "0"):
-        return False
-    raise _BadQuery(name, f"must be true or false, got {raw[:20]!r}")
+        raise FilterError("status", f"must be one of {names}, got {raw[:20]!r}") from None
 
 
 def _task_table(request: Request) -> dict[str, Any]:
@@ -168,15 +152,15 @@ def _task_table(request: Request) -> dict[str, Any]:
 async def tasks_page(request: Request) -> Response:
     try:
         return _page(request, "tasks.html", **_task_table(request))
-    except _BadQuery as exc:
-        return _page(request, "error.html", 400, message=f"{exc.name} {exc.rule}")
+    except FilterError as exc:
+        return _page(request, "error.html", 400, message=f"{exc}")
 
 
 async def task_rows(request: Request) -> Response:
     try:
         return _page(request, "task_rows.html", **_task_table(request))
-    except _BadQuery as exc:
-        return PlainTextResponse(f"{exc.name} {exc.rule}", status_code=400)
+    except FilterError as exc:
+        return PlainTextResponse(f"{exc}", status_code=400)
 
 
 def _task_context(request: Request) -> dict[str, Any] | None:
@@ -250,19 +234,12 @@ async def journal_page(request: Request) -> Response:
         for name in request.query_params:
             if name not in (*_JOURNAL_FILTERS, *_CONSOLE_FILTERS, "page"):
                 known = ", ".join((*_JOURNAL_FILTERS, *_CONSOLE_FILTERS))
-                raise _BadQuery(name[:40], f"is not a filter ({known})")
+                raise FilterError(name[:40], f"is not a filter ({known})")
         query = request.query_params
-        entries = journal.entries(
-            provider=query.get("provider") or None,
-            route=query.get("route") or None,
-            method=query.get("method") or None,
-            reached_app=_flag(request, "reached"),
-            faulted=_flag(request, "faulted"),
-            task_id=query.get("task_id") or None,
-        )
+        entries = journal.select(query, unset=("", "any"))
         number = _count(request, "page", 1, 10**6)
-    except _BadQuery as exc:
-        return _page(request, "error.html", 400, message=f"{exc.name} {exc.rule}")
+    except FilterError as exc:
+        return _page(request, "error.html", 400, message=f"{exc}")
     concerning = query.get("concerning") or None
     if concerning is not None:
         entries = [e for e in entries if concerns(e, concerning)]
