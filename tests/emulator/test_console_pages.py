@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from videoedit import VideoEdit
 from videoedit_emulator.server import EmulatorServer
-from videoedit_emulator.web.console.guard import loopback_refusal
+from videoedit_emulator.web.browser_guard import loopback_refusal
 
 UI = "/_emulator/ui"
 

@@ -30,7 +30,7 @@ clears both. The journal filters are ``provider``, ``route``, ``method``, ``reac
 (``true``/``false``: got past the faults to the route), ``faulted`` and ``task_id``.
 
 A call that changes something (any method but GET, HEAD, OPTIONS) that a browser sent from
-another site's page is refused with 403, field ``origin`` (``console/guard.py``): the console
+another site's page is refused with 403, field ``origin`` (``browser_guard.py``): the console
 sends these calls from the browser, and any other page could too, as a plain form. So is any
 such call with a form's ``Content-Type`` (field ``content-type``: the control plane reads
 JSON), and any call at all a browser sends under a ``Host`` that is no loopback name (field
@@ -63,7 +63,7 @@ from videoedit_emulator.engine.errors import ApiError, ErrorKind, Reason
 from videoedit_emulator.engine.state import snapshot_name
 from videoedit_emulator.engine.text import NOT_TEXT, invalid_at
 from videoedit_emulator.web.adapters import JSONResponse
-from videoedit_emulator.web.console.guard import (
+from videoedit_emulator.web.browser_guard import (
     cross_site_refusal,
     form_refusal,
     rebinding_refusal,
@@ -185,7 +185,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        # A browser is a client too (console/guard.py): refused, with the header to blame.
+        # A browser is a client too (browser_guard.py): refused, with the header to blame.
         public_url = engine_of(request).config.public_url
         for field, refusal in (
             ("host", rebinding_refusal(request, public_url)),

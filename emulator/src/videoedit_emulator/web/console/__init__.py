@@ -8,7 +8,7 @@ from this package (``static/``): no build step, no CDN, so it works offline.
 
 The console changes nothing by itself: its buttons send the control plane's own JSON calls
 (``web/control.py``), so a rule armed from a page is the rule a test would arm. Who may use
-it and which browser requests may change the emulator is ``guard.py``; where it reads the
+it and which browser requests may change the emulator is ``web/browser_guard.py``; where it reads the
 engine, the fault rules and the journal is ``wiring.py``; what it shows of a task is
 ``rows.py``; the routes are ``pages.py``.
 """
@@ -25,7 +25,7 @@ __all__ = ["PREFIX", "routes"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazily: the control plane imports guard.py, and needs neither Jinja2 nor the pages.
+    # Lazily: the control plane needs neither Jinja2 nor the pages.
     if name not in __all__:
         raise AttributeError(f"module 'videoedit_emulator.web.console' has no attribute {name!r}")
     return getattr(importlib.import_module("videoedit_emulator.web.console.pages"), name)

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from videoedit.task import TaskStatus
 from videoedit_emulator.engine import TaskEngine, TaskView
-from videoedit_emulator.web.console.guard import cross_site_refusal, loopback_refusal
+from videoedit_emulator.web.browser_guard import cross_site_refusal, loopback_refusal
 from videoedit_emulator.web.console.rows import (
     clock_time,
     concerns,
@@ -94,7 +94,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _guarded(endpoint: Endpoint) -> Endpoint:
-    """Loopback clients under a loopback name only (``guard.py``), pages or not."""
+    """Loopback clients under a loopback name only (``web/browser_guard.py``), pages or not."""
 
     async def guarded(request: Request) -> Response:
         refusal = loopback_refusal(request) or cross_site_refusal(request)

@@ -1,4 +1,5 @@
-"""Who may use the console, and which browser requests may change the emulator.
+"""Who may use the console, and which browser requests may change the emulator (the console
+and the control plane both ask it: it sits beside them in the web wing).
 
 A browser is a client unlike the others: any page it has open can make it send requests to
 ``127.0.0.1``. Two checks follow from that.
